@@ -1,0 +1,59 @@
+package io.nfscsi.cli;
+
+import io.nfscsi.server.Endpoint;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Objects;
+import java.util.regex.Pattern;
+
+/**
+ * Everything the driver is started with, validated once. Each field is a flag of the same name (see
+ * {@link Main}).
+ *
+ * @param endpoint        where the gRPC server listens
+ * @param nodeId          this node's name, returned by NodeGetInfo
+ * @param driverName      the CSI driver name, as in the CSIDriver object and StorageClasses
+ * @param mountTimeout    the most a mount or unmount may take, whatever the caller's deadline
+ * @param statsTimeout    the most a stat of a volume may take before it is reported abnormal
+ * @param workingMountDir where the controller mounts shares
+ * @param shutdownGrace   how long in-flight calls may run after SIGTERM
+ * @param verbosity       0 (info) to 5 (trace), as Kubernetes' {@code -v}
+ */
+public record DriverConfig(Endpoint endpoint, String nodeId, String driverName, Duration mountTimeout,
+                           Duration statsTimeout, Path workingMountDir, Duration shutdownGrace, int verbosity) {
+
+    /** The CSI spec's rule for plugin names: at most 63 characters, alphanumerics, '-', '_' and '.' inside. */
+    private static final Pattern DRIVER_NAME = Pattern.compile("[A-Za-z0-9](?:[A-Za-z0-9._-]{0,61}[A-Za-z0-9])?");
+
+    public DriverConfig {
+        Objects.requireNonNull(endpoint, "endpoint");
+        validate(nodeId, driverName, mountTimeout, statsTimeout, workingMountDir, shutdownGrace, verbosity);
+    }
+
+    /** The cross-field and per-field checks; throws IllegalArgumentException naming the flag. */
+    private static void validate(String nodeId, String driverName, Duration mountTimeout, Duration statsTimeout,
+                                 Path workingMountDir, Duration shutdownGrace, int verbosity) {
+        if (nodeId == null || nodeId.isBlank() || nodeId.length() > 256) {
+            throw new IllegalArgumentException("--nodeid must be 1 to 256 characters");
+        }
+        if (driverName == null || !DRIVER_NAME.matcher(driverName).matches()) {
+            throw new IllegalArgumentException("--drivername \"" + driverName + "\" must be at most 63 characters:"
+                    + " letters, digits, '-', '_' or '.', starting and ending with a letter or digit");
+        }
+        if (mountTimeout.compareTo(Duration.ofSeconds(1)) < 0) {
+            throw new IllegalArgumentException("--mount-timeout must be at least 1s");
+        }
+        if (statsTimeout.compareTo(Duration.ofMillis(100)) < 0) {
+            throw new IllegalArgumentException("--stats-timeout must be at least 100ms");
+        }
+        if (!workingMountDir.isAbsolute()) {
+            throw new IllegalArgumentException("--working-mount-dir must be an absolute path");
+        }
+        if (shutdownGrace.isNegative()) {
+            throw new IllegalArgumentException("--shutdown-grace must not be negative");
+        }
+        if (verbosity < 0 || verbosity > 10) {
+            throw new IllegalArgumentException("-v must be between 0 and 10");
+        }
+    }
+}

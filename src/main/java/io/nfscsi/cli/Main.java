@@ -1,0 +1,168 @@
+package io.nfscsi.cli;
+
+import io.grpc.BindableService;
+import io.nfscsi.controller.ControllerService;
+import io.nfscsi.identity.IdentityService;
+import io.nfscsi.identity.Readiness;
+import io.nfscsi.mount.CommandMounter;
+import io.nfscsi.node.NodeService;
+import io.nfscsi.server.CsiServer;
+import io.nfscsi.server.Endpoint;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.PrintWriter;
+import java.net.InetAddress;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.List;
+import java.util.Properties;
+import java.util.concurrent.Callable;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/** {@code nfs-csi}: parses flags into a {@link DriverConfig} and serves the CSI services until SIGTERM. */
+@Command(name = "nfs-csi", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
+        sortOptions = false, usageHelpAutoWidth = true,
+        description = "A CSI driver for NFS: serves the Identity, Controller and Node services on one socket.")
+public final class Main implements Callable<Integer> {
+
+    @Option(names = "--endpoint", paramLabel = "URL", defaultValue = "unix:///csi/csi.sock",
+            description = "Where to serve gRPC: unix:///path/to/csi.sock, or tcp://HOST:PORT for debugging "
+                    + "(default: ${DEFAULT-VALUE}).")
+    String endpoint;
+
+    @Option(names = "--nodeid", paramLabel = "NAME", description = "This node's name, as Kubernetes knows it "
+            + "(default: the host name).")
+    String nodeId;
+
+    @Option(names = "--drivername", paramLabel = "NAME", defaultValue = "nfs.csi.io",
+            description = "The CSI driver name (default: ${DEFAULT-VALUE}).")
+    String driverName;
+
+    @Option(names = "--mount-timeout", paramLabel = "DURATION", defaultValue = "2m",
+            converter = DurationConverter.class,
+            description = "The most a mount or unmount may take; the mount is then killed (default: ${DEFAULT-VALUE}).")
+    Duration mountTimeout;
+
+    @Option(names = "--stats-timeout", paramLabel = "DURATION", defaultValue = "10s",
+            converter = DurationConverter.class,
+            description = "The most a volume stat may take before the volume is reported abnormal "
+                    + "(default: ${DEFAULT-VALUE}).")
+    Duration statsTimeout;
+
+    @Option(names = "--working-mount-dir", paramLabel = "DIR", defaultValue = "/var/lib/nfs-csi/mounts",
+            description = "Where the controller mounts NFS shares (default: ${DEFAULT-VALUE}).")
+    Path workingMountDir;
+
+    @Option(names = "--shutdown-grace", paramLabel = "DURATION", defaultValue = "30s",
+            converter = DurationConverter.class,
+            description = "How long in-flight calls may finish after SIGTERM (default: ${DEFAULT-VALUE}).")
+    Duration shutdownGrace;
+
+    @Option(names = {"-v", "--v"}, paramLabel = "LEVEL", defaultValue = "0",
+            description = "Log verbosity: 0-3 info, 4 debug (every call, polled ones too), 5 trace "
+                    + "(default: ${DEFAULT-VALUE}).")
+    int verbosity;
+
+    public static void main(String[] args) {
+        System.exit(run(args));
+    }
+
+    /** Parses and runs; returns the exit code (2 for a bad flag or value, with a one-line reason). */
+    static int run(String[] args) {
+        CommandLine cli = new CommandLine(new Main());
+        cli.setParameterExceptionHandler((e, a) -> {
+            PrintWriter err = e.getCommandLine().getErr();
+            err.println("nfs-csi: " + e.getMessage() + " (see --help)");
+            err.flush();
+            return 2;
+        });
+        return cli.execute(args);
+    }
+
+    DriverConfig config() throws IOException {
+        String node = nodeId != null ? nodeId : InetAddress.getLocalHost().getHostName();
+        return new DriverConfig(Endpoint.parse(endpoint), node, driverName, mountTimeout, statsTimeout,
+                workingMountDir, shutdownGrace, verbosity);
+    }
+
+    @Override
+    public Integer call() throws Exception {
+        DriverConfig config;
+        try {
+            config = config();
+        } catch (IllegalArgumentException e) {
+            System.err.println("nfs-csi: " + e.getMessage() + " (see --help)");
+            return 2;
+        }
+        configureLogging(config.verbosity());
+        Logger log = LoggerFactory.getLogger(Main.class);
+        Files.createDirectories(config.workingMountDir());
+        String version = Version.get();
+        List<BindableService> services = List.of(
+                new IdentityService(config.driverName(), version,
+                        Readiness.of(Readiness.MOUNT_NFS, List.of(config.workingMountDir()))),
+                new ControllerService(),
+                new NodeService(config.nodeId(), new CommandMounter(16), config.mountTimeout(),
+                        config.statsTimeout(), Clock.systemUTC()));
+        log.info("nfs-csi {} starting: driver {}, node {}, mount timeout {}", version, config.driverName(),
+                config.nodeId(), GoDuration.format(config.mountTimeout()));
+        CsiServer server = CsiServer.start(config.endpoint(), services);
+        Thread stopper = new Thread(() -> {
+            log.info("signal received; finishing in-flight calls for up to {}",
+                    GoDuration.format(config.shutdownGrace()));
+            server.stop(config.shutdownGrace());
+        }, "shutdown");
+        Runtime.getRuntime().addShutdownHook(stopper);
+        server.awaitTermination();
+        return 0;
+    }
+
+    /** slf4j-simple reads these once, when the first logger is made. */
+    static void configureLogging(int verbosity) {
+        String level = verbosity >= 5 ? "trace" : verbosity >= 4 ? "debug" : "info";
+        System.setProperty("org.slf4j.simpleLogger.defaultLogLevel", level);
+        System.setProperty("org.slf4j.simpleLogger.logFile", "System.err");
+        System.setProperty("org.slf4j.simpleLogger.showDateTime", "true");
+        System.setProperty("org.slf4j.simpleLogger.dateTimeFormat", "yyyy-MM-dd'T'HH:mm:ss.SSSX");
+        System.setProperty("org.slf4j.simpleLogger.showThreadName", "false");
+        System.setProperty("org.slf4j.simpleLogger.showShortLogName", "true");
+        System.setProperty("org.slf4j.simpleLogger.levelInBrackets", "false");
+    }
+
+    static final class DurationConverter implements CommandLine.ITypeConverter<Duration> {
+        @Override
+        public Duration convert(String value) {
+            try {
+                return GoDuration.parse(value);
+            } catch (IllegalArgumentException e) {
+                throw new CommandLine.TypeConversionException(e.getMessage());
+            }
+        }
+    }
+
+    /** The version the build wrote into {@code version.properties}. */
+    static final class Version implements CommandLine.IVersionProvider {
+        static String get() {
+            try (InputStream in = Main.class.getResourceAsStream("/io/nfscsi/version.properties")) {
+                Properties p = new Properties();
+                if (in != null) {
+                    p.load(in);
+                }
+                return p.getProperty("version", "unknown");
+            } catch (IOException e) {
+                return "unknown";
+            }
+        }
+
+        @Override
+        public String[] getVersion() {
+            return new String[] {"nfs-csi " + get()};
+        }
+    }
+}

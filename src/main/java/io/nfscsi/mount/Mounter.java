@@ -1,0 +1,27 @@
+package io.nfscsi.mount;
+
+import io.grpc.Deadline;
+import java.nio.file.Path;
+import java.util.List;
+
+/** Mounts and unmounts file systems. Every call is bounded by a deadline; none outlives it. */
+public interface Mounter {
+
+    /**
+     * Mounts {@code source} of type {@code fsType} at {@code target} with {@code options}.
+     *
+     * @throws MountException kind {@code TIMED_OUT} when the deadline expired (the mount is killed and the target
+     *                        left unmounted), {@code ACCESS_DENIED} when the server refused us, else {@code FAILED}
+     */
+    void mount(String source, Path target, String fsType, List<String> options, Deadline deadline)
+            throws MountException;
+
+    /**
+     * Unmounts the top mount at {@code target}, forcing, and lazily detaching when forcing fails (a server that is
+     * gone). Returns once {@code target} is no longer the mount point it was.
+     */
+    void unmount(Path target, Deadline deadline) throws MountException;
+
+    /** The current mount table. */
+    MountTable table();
+}

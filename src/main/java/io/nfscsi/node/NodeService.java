@@ -1,0 +1,132 @@
+package io.nfscsi.node;
+
+import io.grpc.stub.StreamObserver;
+import io.nfscsi.concurrent.Deadlines;
+import io.nfscsi.concurrent.KeyedLocks;
+import io.nfscsi.csi.v1.Csi;
+import io.nfscsi.csi.v1.NodeGrpc;
+import io.nfscsi.error.CsiException;
+import io.nfscsi.mount.BoundedIo;
+import io.nfscsi.mount.Mounter;
+import io.nfscsi.mount.Posix;
+import io.nfscsi.volume.MountOptions;
+import io.nfscsi.volume.RequestFields;
+import io.nfscsi.volume.VolumeContext;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.time.Duration;
+
+/**
+ * The CSI Node service. Each method checks its request in the order the spec lists the fields, takes the lock for
+ * the (volume, path) pair, hands off to {@link Publisher} or {@link VolumeHealth}, and builds the reply. Staging
+ * is not offered: an NFS mount has nothing to share between pods on a node.
+ */
+public final class NodeService extends NodeGrpc.NodeImplBase {
+
+    private final String nodeId;
+    private final Duration mountTimeout;
+    private final Duration statsTimeout;
+    private final Publisher publisher;
+    private final VolumeHealth health;
+    private final KeyedLocks locks = new KeyedLocks();
+
+    public NodeService(String nodeId, Mounter mounter, Duration mountTimeout, Duration statsTimeout, Clock clock) {
+        this.nodeId = nodeId;
+        this.mountTimeout = mountTimeout;
+        this.statsTimeout = statsTimeout;
+        BoundedIo io = new BoundedIo(64);
+        this.publisher = new Publisher(mounter, io);
+        this.health = new VolumeHealth(mounter, io, clock);
+    }
+
+    @Override
+    public void nodePublishVolume(Csi.NodePublishVolumeRequest req,
+                                  StreamObserver<Csi.NodePublishVolumeResponse> reply) {
+        String volumeId = RequestFields.required("volume_id", req.getVolumeId());
+        Path target = RequestFields.absolutePath("target_path", req.getTargetPath());
+        if (!req.hasVolumeCapability()) {
+            throw new CsiException.InvalidArgument("volume_capability is required");
+        }
+        Csi.VolumeCapability.MountVolume mount = RequestFields.mountCapability(req.getVolumeCapability(),
+                "volume_capability");
+        VolumeContext context = VolumeContext.parse(req.getVolumeContextMap());
+        var options = MountOptions.merge(mount.getMountFlagsList(), context.mountOptions(), req.getReadonly());
+        var publication = new Publisher.Publication(volumeId, target, context.source(), options, req.getReadonly(),
+                context.mountPermissions());
+        try (var lock = locks.acquire(volumeId + "\0" + target, "volume " + volumeId + " at " + target)) {
+            publisher.publish(publication, Deadlines.forCall(mountTimeout));
+        }
+        reply.onNext(Csi.NodePublishVolumeResponse.getDefaultInstance());
+        reply.onCompleted();
+    }
+
+    @Override
+    public void nodeUnpublishVolume(Csi.NodeUnpublishVolumeRequest req,
+                                    StreamObserver<Csi.NodeUnpublishVolumeResponse> reply) {
+        String volumeId = RequestFields.required("volume_id", req.getVolumeId());
+        Path target = RequestFields.absolutePath("target_path", req.getTargetPath());
+        try (var lock = locks.acquire(volumeId + "\0" + target, "volume " + volumeId + " at " + target)) {
+            publisher.unpublish(volumeId, target, Deadlines.forCall(mountTimeout));
+        }
+        reply.onNext(Csi.NodeUnpublishVolumeResponse.getDefaultInstance());
+        reply.onCompleted();
+    }
+
+    @Override
+    public void nodeGetVolumeStats(Csi.NodeGetVolumeStatsRequest req,
+                                   StreamObserver<Csi.NodeGetVolumeStatsResponse> reply) {
+        RequestFields.required("volume_id", req.getVolumeId());
+        Path path = RequestFields.absolutePath("volume_path", req.getVolumePath());
+        VolumeHealth.Report report = health.check(path, Deadlines.forCall(statsTimeout));
+        var response = Csi.NodeGetVolumeStatsResponse.newBuilder()
+                .setVolumeCondition(Csi.VolumeCondition.newBuilder()
+                        .setAbnormal(report.abnormal()).setMessage(report.message()));
+        report.usage().ifPresent(s -> response
+                .addUsage(usage(Csi.VolumeUsage.Unit.BYTES, s.totalBytes(), s.availableBytes(), s.usedBytes()))
+                .addUsage(usage(Csi.VolumeUsage.Unit.INODES, s.totalInodes(), s.freeInodes(), s.usedInodes())));
+        reply.onNext(response.build());
+        reply.onCompleted();
+    }
+
+    private static Csi.VolumeUsage usage(Csi.VolumeUsage.Unit unit, long total, long available, long used) {
+        return Csi.VolumeUsage.newBuilder().setUnit(unit).setTotal(total).setAvailable(available).setUsed(used)
+                .build();
+    }
+
+    @Override
+    public void nodeGetInfo(Csi.NodeGetInfoRequest req, StreamObserver<Csi.NodeGetInfoResponse> reply) {
+        reply.onNext(Csi.NodeGetInfoResponse.newBuilder().setNodeId(nodeId).build());
+        reply.onCompleted();
+    }
+
+    @Override
+    public void nodeGetCapabilities(Csi.NodeGetCapabilitiesRequest req,
+                                    StreamObserver<Csi.NodeGetCapabilitiesResponse> reply) {
+        var response = Csi.NodeGetCapabilitiesResponse.newBuilder();
+        for (var type : new Csi.NodeServiceCapability.RPC.Type[] {
+                Csi.NodeServiceCapability.RPC.Type.GET_VOLUME_STATS,
+                Csi.NodeServiceCapability.RPC.Type.SINGLE_NODE_MULTI_WRITER,
+                Csi.NodeServiceCapability.RPC.Type.VOLUME_CONDITION}) {
+            response.addCapabilities(Csi.NodeServiceCapability.newBuilder()
+                    .setRpc(Csi.NodeServiceCapability.RPC.newBuilder().setType(type)));
+        }
+        reply.onNext(response.build());
+        reply.onCompleted();
+    }
+
+    @Override
+    public void nodeStageVolume(Csi.NodeStageVolumeRequest req, StreamObserver<Csi.NodeStageVolumeResponse> reply) {
+        throw new CsiException.Unimplemented("NodeStageVolume: this driver does not advertise STAGE_UNSTAGE_VOLUME");
+    }
+
+    @Override
+    public void nodeUnstageVolume(Csi.NodeUnstageVolumeRequest req,
+                                  StreamObserver<Csi.NodeUnstageVolumeResponse> reply) {
+        throw new CsiException.Unimplemented("NodeUnstageVolume: this driver does not advertise STAGE_UNSTAGE_VOLUME");
+    }
+
+    @Override
+    public void nodeExpandVolume(Csi.NodeExpandVolumeRequest req, StreamObserver<Csi.NodeExpandVolumeResponse> reply) {
+        throw new CsiException.Unimplemented("NodeExpandVolume: an NFS directory needs no node-side expansion");
+    }
+}

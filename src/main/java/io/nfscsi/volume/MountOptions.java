@@ -1,0 +1,66 @@
+package io.nfscsi.volume;
+
+import io.nfscsi.error.CsiException;
+import java.util.ArrayList;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Set;
+import java.util.regex.Pattern;
+
+/**
+ * NFS mount options as one list: the capability's {@code mount_flags} (a StorageClass's or PV's
+ * {@code mountOptions}), then the {@code mountOptions} volume attribute, then {@code ro} for a read-only publish.
+ * Every source may hold comma-separated lists; the result has no duplicates and keeps first-seen order.
+ */
+public final class MountOptions {
+
+    /** {@code name} or {@code name=value}; the value may hold anything printable but a comma or a blank. */
+    private static final Pattern OPTION = Pattern.compile("[A-Za-z0-9_][A-Za-z0-9_.-]*(=[^,\\s]*)?");
+
+    private MountOptions() {}
+
+    /**
+     * Merges and validates.
+     *
+     * @param mountFlags      {@code volume_capability.mount.mount_flags}
+     * @param attributeOptions the {@code mountOptions} volume attribute, already {@linkplain #split split}
+     * @param readOnly         whether the publish is read-only
+     */
+    public static List<String> merge(List<String> mountFlags, List<String> attributeOptions, boolean readOnly) {
+        Set<String> merged = new LinkedHashSet<>();
+        for (String flag : mountFlags) {
+            addAll(merged, "volume_capability.mount.mount_flags", flag);
+        }
+        merged.addAll(attributeOptions);
+        if (readOnly) {
+            merged.remove("rw");
+            merged.add("ro");
+        }
+        return List.copyOf(merged);
+    }
+
+    /** Splits one comma list, validating each entry. */
+    public static List<String> split(String field, String csv) {
+        Set<String> out = new LinkedHashSet<>();
+        addAll(out, field, csv);
+        return new ArrayList<>(out);
+    }
+
+    private static void addAll(Set<String> into, String field, String csv) {
+        if (csv.indexOf('\0') >= 0 || csv.indexOf('\n') >= 0 || csv.indexOf('\r') >= 0) {
+            throw new CsiException.InvalidArgument(field + " contains a NUL or newline: \""
+                    + NfsSource.printable(csv) + "\"");
+        }
+        for (String raw : csv.split(",")) {
+            String option = raw.strip();
+            if (option.isEmpty()) {
+                continue;
+            }
+            if (!OPTION.matcher(option).matches()) {
+                throw new CsiException.InvalidArgument(field + " has a malformed mount option \""
+                        + NfsSource.printable(option) + "\": expected name or name=value");
+            }
+            into.add(option);
+        }
+    }
+}
