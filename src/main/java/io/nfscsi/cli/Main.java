@@ -65,7 +65,8 @@ public final class Main implements Callable<Integer> {
     Duration shutdownGrace;
 
     @Option(names = {"-v", "--v"}, paramLabel = "LEVEL", defaultValue = "0",
-            description = "Log verbosity: 0-3 info, 4 debug (every call, polled ones too), 5 trace "
+            description = "Log verbosity: 0-3 info, 4 debug (every call, polled ones too), 5 trace, 6 also "
+                    + "the libraries' debug output "
                     + "(default: ${DEFAULT-VALUE}).")
     int verbosity;
 
@@ -125,8 +126,11 @@ public final class Main implements Callable<Integer> {
 
     /** slf4j-simple reads these once, when the first logger is made. */
     static void configureLogging(int verbosity) {
-        String level = verbosity >= 5 ? "trace" : verbosity >= 4 ? "debug" : "info";
-        System.setProperty("org.slf4j.simpleLogger.defaultLogLevel", level);
+        // the driver's own loggers follow -v; libraries (Netty, gRPC) stay at info until -v 6, where their
+        // frame-by-frame debug output is what one wants
+        String own = verbosity >= 5 ? "trace" : verbosity >= 4 ? "debug" : "info";
+        System.setProperty("org.slf4j.simpleLogger.defaultLogLevel", verbosity >= 6 ? "debug" : "info");
+        System.setProperty("org.slf4j.simpleLogger.log.io.nfscsi", own);
         System.setProperty("org.slf4j.simpleLogger.logFile", "System.err");
         System.setProperty("org.slf4j.simpleLogger.showDateTime", "true");
         System.setProperty("org.slf4j.simpleLogger.dateTimeFormat", "yyyy-MM-dd'T'HH:mm:ss.SSSX");

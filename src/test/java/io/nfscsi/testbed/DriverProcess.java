@@ -1,0 +1,125 @@
+package io.nfscsi.testbed;
+
+import io.grpc.ManagedChannel;
+import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
+import io.grpc.netty.shaded.io.netty.channel.epoll.EpollDomainSocketChannel;
+import io.grpc.netty.shaded.io.netty.channel.epoll.EpollEventLoopGroup;
+import io.grpc.netty.shaded.io.netty.channel.unix.DomainSocketAddress;
+import io.nfscsi.csi.v1.ControllerGrpc;
+import io.nfscsi.csi.v1.Csi;
+import io.nfscsi.csi.v1.IdentityGrpc;
+import io.nfscsi.csi.v1.NodeGrpc;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * The driver as kubelet sees it: {@code bin/nfs-csi} started as its own process on a unix socket, and a gRPC client
+ * on that socket. The driver's stderr goes to a file so that tests can read its log.
+ */
+public final class DriverProcess implements AutoCloseable {
+
+    private final Process process;
+    private final Path socket;
+    private final Path log;
+    private final EpollEventLoopGroup loop = new EpollEventLoopGroup(1);
+    private final ManagedChannel channel;
+
+    private DriverProcess(Process process, Path socket, Path log) {
+        this.process = process;
+        this.socket = socket;
+        this.log = log;
+        this.channel = NettyChannelBuilder.forAddress(new DomainSocketAddress(socket.toString()))
+                .channelType(EpollDomainSocketChannel.class).eventLoopGroup(loop).usePlaintext().build();
+    }
+
+    /** The project root, from the {@code nfscsi.home} system property (set by testbed/run-nfs-tests), else ".". */
+    public static Path home() {
+        return Path.of(System.getProperty("nfscsi.home", ".")).toAbsolutePath().normalize();
+    }
+
+    /** Starts {@code bin/nfs-csi} with {@code extraFlags} on a fresh socket under {@code dir}; waits until Probe answers. */
+    public static DriverProcess start(Path dir, String... extraFlags) throws IOException, InterruptedException {
+        Files.createDirectories(dir);
+        Path socket = dir.resolve("csi.sock");
+        Path log = dir.resolve("driver.log");
+        List<String> argv = new ArrayList<>(List.of(home().resolve("bin/nfs-csi").toString(),
+                "--endpoint", "unix://" + socket, "--nodeid", "walkthrough-node",
+                "--working-mount-dir", dir.resolve("mounts").toString(), "-v", "4"));
+        argv.addAll(List.of(extraFlags));
+        Process p = new ProcessBuilder(argv).redirectErrorStream(true).redirectOutput(log.toFile()).start();
+        DriverProcess driver = new DriverProcess(p, socket, log);
+        long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+        while (true) {
+            if (!p.isAlive()) {
+                throw new IllegalStateException("driver exited " + p.exitValue() + ": " + driver.log());
+            }
+            if (Files.exists(socket)) {
+                try {
+                    driver.identity().withDeadlineAfter(5, TimeUnit.SECONDS).probe(Csi.ProbeRequest.getDefaultInstance());
+                    return driver;
+                } catch (RuntimeException notYet) {
+                    // the server is still binding
+                }
+            }
+            if (System.nanoTime() > until) {
+                driver.close();
+                throw new IllegalStateException("driver did not answer Probe within 60s: " + driver.log());
+            }
+            Thread.sleep(100);
+        }
+    }
+
+    public IdentityGrpc.IdentityBlockingStub identity() {
+        return IdentityGrpc.newBlockingStub(channel);
+    }
+
+    public NodeGrpc.NodeBlockingStub node() {
+        return NodeGrpc.newBlockingStub(channel).withDeadlineAfter(120, TimeUnit.SECONDS);
+    }
+
+    public ControllerGrpc.ControllerBlockingStub controller() {
+        return ControllerGrpc.newBlockingStub(channel).withDeadlineAfter(120, TimeUnit.SECONDS);
+    }
+
+    public Path socket() {
+        return socket;
+    }
+
+    public Process process() {
+        return process;
+    }
+
+    /** Everything the driver has logged so far. */
+    public String log() {
+        try {
+            return Files.readString(log, StandardCharsets.UTF_8);
+        } catch (IOException e) {
+            return "(no log: " + e + ")";
+        }
+    }
+
+    /** Sends SIGTERM and waits for the process to exit; returns its exit code. */
+    public int terminate() throws InterruptedException {
+        channel.shutdownNow();
+        process.destroy();
+        if (!process.waitFor(60, TimeUnit.SECONDS)) {
+            process.destroyForcibly();
+            process.waitFor();
+        }
+        return process.exitValue();
+    }
+
+    @Override
+    public void close() throws InterruptedException {
+        if (process.isAlive()) {
+            terminate();
+        }
+        channel.shutdownNow();
+        loop.shutdownGracefully(0, 1, TimeUnit.SECONDS);
+    }
+}
