@@ -4,6 +4,7 @@ import io.grpc.BindableService;
 import io.nfscsi.controller.ControllerService;
 import io.nfscsi.identity.IdentityService;
 import io.nfscsi.identity.Readiness;
+import io.nfscsi.mount.BoundedIo;
 import io.nfscsi.mount.CommandMounter;
 import io.nfscsi.node.NodeService;
 import io.nfscsi.server.CsiServer;
@@ -105,11 +106,12 @@ public final class Main implements Callable<Integer> {
         Logger log = LoggerFactory.getLogger(Main.class);
         Files.createDirectories(config.workingMountDir());
         String version = Version.get();
+        BoundedIo io = new BoundedIo(64);
         List<BindableService> services = List.of(
                 new IdentityService(config.driverName(), version,
                         Readiness.of(Readiness.MOUNT_NFS, List.of(config.workingMountDir()))),
                 new ControllerService(),
-                new NodeService(config.nodeId(), new CommandMounter(16), config.mountTimeout(),
+                new NodeService(config.nodeId(), new CommandMounter(16, io), io, config.mountTimeout(),
                         config.statsTimeout(), Clock.systemUTC()));
         log.info("nfs-csi {} starting: driver {}, node {}, mount timeout {}", version, config.driverName(),
                 config.nodeId(), GoDuration.format(config.mountTimeout()));

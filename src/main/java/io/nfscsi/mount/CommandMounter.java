@@ -11,8 +11,9 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * A {@link Mounter} that runs the system's {@code mount} and {@code umount}, which hand NFS to {@code mount.nfs}.
- * A cap on concurrent commands keeps a storm of publishes against a dead server from forking without bound.
+ * A {@link Mounter} that mounts with the system's {@code mount}, which hands NFS to {@code mount.nfs} (it
+ * negotiates versions and resolves the server), and unmounts with the umount2 system call. A cap on concurrent
+ * mount commands keeps a storm of publishes against a dead server from forking without bound.
  */
 public final class CommandMounter implements Mounter {
 
@@ -20,10 +21,15 @@ public final class CommandMounter implements Mounter {
     private static final int MOUNT_FAILURE = 32;
 
     private final Semaphore slots;
+    private final BoundedIo io;
 
-    /** @param maxConcurrent the most mount or umount processes running at once */
-    public CommandMounter(int maxConcurrent) {
+    /**
+     * @param maxConcurrent the most mount processes running at once
+     * @param io            runs the unmount system calls under their deadlines
+     */
+    public CommandMounter(int maxConcurrent, BoundedIo io) {
         this.slots = new Semaphore(maxConcurrent, true);
+        this.io = io;
     }
 
     @Override
@@ -76,7 +82,7 @@ public final class CommandMounter implements Mounter {
         if (entry.isPresent() && entry.get().source().equals(source)) {
             log.warn("mount of {} at {} completed after its deadline; detaching it", source, target);
             try {
-                runBounded(List.of("umount", "-l", target.toString()), Deadline.after(10, TimeUnit.SECONDS));
+                detach(target);
             } catch (MountException e) {
                 log.error("could not detach late mount at {}: {}", target, e.getMessage());
             }
@@ -85,35 +91,48 @@ public final class CommandMounter implements Mounter {
 
     @Override
     public void unmount(Path target, Deadline deadline) throws MountException {
-        MountTable before = table();
-        int stacked = before.countAt(target);
+        int stacked = table().countAt(target);
         if (stacked == 0) {
             return;
         }
-        // -f aborts outstanding RPCs to an unresponsive NFS server; on a healthy one it unmounts as usual.
-        ProcessRunner.Result forced = null;
+        // MNT_FORCE aborts RPCs in flight to an unresponsive server; on a healthy, idle mount it unmounts as usual.
         try {
-            forced = runBounded(List.of("umount", "-f", target.toString()), deadline);
+            io.run("umount -f " + target, deadline, () -> {
+                Posix.umount2(target, Posix.MNT_FORCE | Posix.UMOUNT_NOFOLLOW);
+                return null;
+            });
+            return;
         } catch (MountException e) {
-            if (e.kind() != MountException.Kind.TIMED_OUT) {
+            if (table().countAt(target) < stacked) {
+                return;
+            }
+            log.warn("forced unmount of {} failed ({}); detaching lazily", target, e.getMessage());
+        }
+        detach(target);
+        if (table().countAt(target) >= stacked) {
+            throw new MountException(MountException.Kind.FAILED, "unmount of " + target + " failed: still mounted");
+        }
+    }
+
+    /**
+     * Lazily detaches the top mount at {@code target}. Detaching takes the mount out of the table at once; when it
+     * was the last user of an NFS client whose server is gone, the system call then blocks while the kernel tears
+     * the client down (NFSv4 tries to end its session with the server). That wait is not ours: once the table no
+     * longer shows the mount, it is detached, and the blocked call is left to finish on its own.
+     */
+    private void detach(Path target) throws MountException {
+        int stacked = table().countAt(target);
+        try {
+            io.run("umount -l " + target, Deadline.after(2, TimeUnit.SECONDS), () -> {
+                Posix.umount2(target, Posix.MNT_DETACH | Posix.UMOUNT_NOFOLLOW);
+                return null;
+            });
+        } catch (MountException e) {
+            if (e.kind() != MountException.Kind.TIMED_OUT || table().countAt(target) >= stacked) {
                 throw e;
             }
-            log.warn("umount -f {} timed out; detaching lazily", target);
-        }
-        if (forced != null && forced.exitCode() == 0) {
-            return;
-        }
-        if (forced != null && table().countAt(target) < stacked) {
-            return;
-        }
-        // the lazy detach does not talk to the server, so it gets a short budget of its own even when the
-        // request's deadline is spent: leaving a dead mount attached is worse than running a little late.
-        Deadline lazyDeadline = Deadline.after(10, TimeUnit.SECONDS);
-        ProcessRunner.Result lazy = runBounded(List.of("umount", "-l", target.toString()), lazyDeadline);
-        if (lazy.exitCode() != 0 && table().countAt(target) >= stacked) {
-            String why = forced == null ? "" : "umount -f: " + forced.message() + "; ";
-            throw new MountException(MountException.Kind.FAILED,
-                    "unmount of " + target + " failed: " + why + "umount -l: " + lazy.message());
+            log.warn("{} is detached; the kernel is still releasing its client for the unresponsive server",
+                    target);
         }
     }
 

@@ -23,6 +23,14 @@ public final class Posix {
     static final int ENOTDIR = 20;
     static final int ESTALE = 116;
     static final int EACCES = 13;
+    static final int EINVAL = 22;
+    static final int EBUSY = 16;
+
+    /** umount2(2) flags. */
+    public static final int MNT_FORCE = 1;
+    public static final int MNT_DETACH = 2;
+    /** Refuse to unmount through a symbolic link: a pod could plant one at a target path. */
+    public static final int UMOUNT_NOFOLLOW = 8;
 
     private static final Linker LINKER = Linker.nativeLinker();
     private static final StructLayout CAPTURE = Linker.Option.captureStateLayout();
@@ -31,6 +39,8 @@ public final class Posix {
     private static final MethodHandle STATVFS = downcall("statvfs",
             FunctionDescriptor.of(ValueLayout.JAVA_INT, ValueLayout.ADDRESS, ValueLayout.ADDRESS));
     private static final MethodHandle CHMOD = downcall("chmod",
+            FunctionDescriptor.of(ValueLayout.JAVA_INT, ValueLayout.ADDRESS, ValueLayout.JAVA_INT));
+    private static final MethodHandle UMOUNT2 = downcall("umount2",
             FunctionDescriptor.of(ValueLayout.JAVA_INT, ValueLayout.ADDRESS, ValueLayout.JAVA_INT));
 
     /**
@@ -86,6 +96,34 @@ public final class Posix {
             throw e;
         } catch (Throwable t) {
             throw new IllegalStateException("chmod downcall failed", t);
+        }
+    }
+
+    /**
+     * umount2(2). Used instead of the umount command, which stats the target and can hang on a dead server even
+     * with {@code MNT_DETACH}; the system call itself returns at once.
+     *
+     * @throws MountException {@code FAILED} with "busy" for EBUSY, {@code NO_SUCH_PATH} when the target is absent
+     *                        or is not a mount point (EINVAL)
+     */
+    public static void umount2(Path target, int flags) throws MountException {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment state = arena.allocate(CAPTURE);
+            int rc = (int) UMOUNT2.invokeExact(state, arena.allocateFrom(target.toString()), flags);
+            if (rc != 0) {
+                int errno = (int) ERRNO.get(state, 0L);
+                if (errno == EINVAL) {
+                    throw new MountException(MountException.Kind.NO_SUCH_PATH, target + " is not a mount point");
+                }
+                if (errno == EBUSY) {
+                    throw new MountException(MountException.Kind.FAILED, "umount2 " + target + ": busy");
+                }
+                throw failure("umount2", target, errno);
+            }
+        } catch (MountException e) {
+            throw e;
+        } catch (Throwable t) {
+            throw new IllegalStateException("umount2 downcall failed", t);
         }
     }
 

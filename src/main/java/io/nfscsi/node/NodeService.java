@@ -30,11 +30,14 @@ public final class NodeService extends NodeGrpc.NodeImplBase {
     private final VolumeHealth health;
     private final KeyedLocks locks = new KeyedLocks();
 
-    public NodeService(String nodeId, Mounter mounter, Duration mountTimeout, Duration statsTimeout, Clock clock) {
+    /**
+     * @param io runs file-system calls that may block on a dead server (stat, chmod) under their deadlines
+     */
+    public NodeService(String nodeId, Mounter mounter, BoundedIo io, Duration mountTimeout, Duration statsTimeout,
+                       Clock clock) {
         this.nodeId = nodeId;
         this.mountTimeout = mountTimeout;
         this.statsTimeout = statsTimeout;
-        BoundedIo io = new BoundedIo(64);
         this.publisher = new Publisher(mounter, io);
         this.health = new VolumeHealth(mounter, io, clock);
     }

@@ -1,7 +1,6 @@
 package io.nfscsi.server;
 
 import com.google.protobuf.Descriptors.FieldDescriptor;
-import com.google.protobuf.MapEntry;
 import com.google.protobuf.Message;
 import com.google.protobuf.TextFormat;
 import io.nfscsi.csi.v1.Csi;
@@ -70,12 +69,10 @@ public final class SecretRedactor {
         if (field.isMapField()) {
             copy.clearField(field);
             for (Object item : (List<?>) value) {
-                MapEntry<?, ?> e = (MapEntry<?, ?>) item;
-                if (e.getValue() instanceof String) {
-                    @SuppressWarnings("unchecked")
-                    MapEntry<Object, Object> masked = (MapEntry<Object, Object>) e.toBuilder()
-                            .setField(e.getDescriptorForType().findFieldByName("value"), MASK).build();
-                    copy.addRepeatedField(field, masked);
+                Message entry = (Message) item;
+                FieldDescriptor entryValue = entry.getDescriptorForType().findFieldByName("value");
+                if (entryValue.getJavaType() == FieldDescriptor.JavaType.STRING) {
+                    copy.addRepeatedField(field, entry.toBuilder().setField(entryValue, MASK).build());
                 }
             }
         } else if (field.getJavaType() == FieldDescriptor.JavaType.STRING && !field.isRepeated()) {

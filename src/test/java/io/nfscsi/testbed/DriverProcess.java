@@ -103,6 +103,17 @@ public final class DriverProcess implements AutoCloseable {
         }
     }
 
+    /** Copies the driver's log to target/testbed-logs/, where it outlives the test bed's private directories. */
+    private void keepLog() {
+        try {
+            Path kept = home().resolve("target/testbed-logs").resolve(log.getParent().getFileName() + ".log");
+            Files.createDirectories(kept.getParent());
+            Files.copy(log, kept, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+        } catch (IOException e) {
+            System.err.println("could not keep the driver log: " + e);
+        }
+    }
+
     /** Sends SIGTERM and waits for the process to exit; returns its exit code. */
     public int terminate() throws InterruptedException {
         channel.shutdownNow();
@@ -119,6 +130,7 @@ public final class DriverProcess implements AutoCloseable {
         if (process.isAlive()) {
             terminate();
         }
+        keepLog();
         channel.shutdownNow();
         loop.shutdownGracefully(0, 1, TimeUnit.SECONDS);
     }

@@ -14,7 +14,7 @@ import net.jqwik.api.Property;
 import net.jqwik.api.Provide;
 
 /** Whatever a request carries, parsing either succeeds or fails with InvalidArgument; a success is safe. */
-class VolumeProperties {
+class VolumePropertiesTest {
 
     private static final List<String> FRAGMENTS = List.of(
             "/", "//", ".", "..", "...", "a", "export", "pvc-1", ":", "::1", "fd00", "[", "]", " ", ",", "=",

@@ -1,0 +1,152 @@
+package io.nfscsi.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.api.parallel.ResourceLock;
+import org.junit.jupiter.api.parallel.Resources;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+import org.junit.jupiter.params.provider.ValueSource;
+
+/**
+ * Main.run with flags that fail before the server starts (a valid command line would serve until SIGTERM). Every
+ * case passes a socket and working directory below a temporary directory, so that even a wrongly accepted command
+ * line touches nothing outside it.
+ */
+@ResourceLock(Resources.SYSTEM_OUT)
+@ResourceLock(Resources.SYSTEM_ERR)
+@Timeout(30)
+class MainTest {
+
+    @TempDir
+    Path dir;
+
+    private final ByteArrayOutputStream out = new ByteArrayOutputStream();
+    private final ByteArrayOutputStream err = new ByteArrayOutputStream();
+    private PrintStream originalOut;
+    private PrintStream originalErr;
+
+    @BeforeEach
+    void captureOutput() {
+        originalOut = System.out;
+        originalErr = System.err;
+        System.setOut(new PrintStream(out, true, StandardCharsets.UTF_8));
+        System.setErr(new PrintStream(err, true, StandardCharsets.UTF_8));
+    }
+
+    @AfterEach
+    void restoreOutput() {
+        System.setOut(originalOut);
+        System.setErr(originalErr);
+    }
+
+    private String out() {
+        return out.toString(StandardCharsets.UTF_8);
+    }
+
+    private String err() {
+        return err.toString(StandardCharsets.UTF_8);
+    }
+
+    /** Safe defaults for the flags a case does not test, then the case's own flags (picocli: last one wins). */
+    private String[] args(String... flags) {
+        List<String> all = new ArrayList<>(List.of(
+                "--endpoint", "unix://" + dir.resolve("csi.sock"),
+                "--nodeid", "node-1",
+                "--working-mount-dir", dir.resolve("mounts").toString()));
+        all.addAll(List.of(flags));
+        return all.toArray(String[]::new);
+    }
+
+    @Test
+    void run_unknownFlag_returns2AndPrintsExactlyOneLine() {
+        int code = Main.run(args("--bogus"));
+
+        assertThat(code).isEqualTo(2);
+        assertThat(err().lines().toList()).singleElement().asString().contains("--bogus");
+        assertThat(out()).isEmpty();
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"--mount-timeout", "--stats-timeout", "--shutdown-grace"})
+    void run_badDuration_returns2NamingFlag(String flag) {
+        int code = Main.run(args(flag, "soon"));
+
+        assertThat(code).isEqualTo(2);
+        assertThat(err().lines().toList()).singleElement().asString().contains(flag);
+    }
+
+    @Test
+    void run_flagWithoutValue_returns2() {
+        int code = Main.run(args("--mount-timeout"));
+
+        assertThat(code).isEqualTo(2);
+        assertThat(err().lines().toList()).singleElement().asString().contains("--mount-timeout");
+    }
+
+    @Test
+    void run_nonNumericVerbosity_returns2() {
+        assertThat(Main.run(args("-v", "loud"))).isEqualTo(2);
+        assertThat(err()).isNotEmpty();
+    }
+
+    @Test
+    void run_overflowingDuration_returns2() {
+        assertThat(Main.run(args("--mount-timeout", "9999999999h9999999999h"))).isEqualTo(2);
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"http://x", "tcp://no-port", "tcp://host:99999", "unix://relative.sock", "csi.sock"})
+    void run_badEndpoint_returns2NamingEndpoint(String endpoint) {
+        int code = Main.run(args("--endpoint", endpoint));
+
+        assertThat(code).isEqualTo(2);
+        assertThat(err().lines().toList()).singleElement().asString().contains("endpoint");
+    }
+
+    @ParameterizedTest(name = "{0} {1}")
+    @CsvSource({
+            "--mount-timeout, 500ms, --mount-timeout",
+            "--stats-timeout, 50ms, --stats-timeout",
+            "--working-mount-dir, relative/dir, --working-mount-dir",
+            "--drivername, nfs/csi, --drivername",
+            "--nodeid, ' ', --nodeid",
+            "-v, 11, -v",
+            "--v, -1, -v"})
+    void run_valueRejectedByConfig_returns2NamingFlag(String flag, String value, String named) {
+        int code = Main.run(args(flag, value));
+
+        assertThat(code).isEqualTo(2);
+        assertThat(err().lines().toList()).singleElement().asString().contains(named);
+    }
+
+    @Test
+    void run_help_returns0AndListsEveryFlag() {
+        int code = Main.run(new String[] {"--help"});
+
+        assertThat(code).isZero();
+        assertThat(out()).contains("--endpoint", "--nodeid", "--drivername", "--mount-timeout", "--stats-timeout",
+                "--working-mount-dir", "--shutdown-grace", "-v", "--v", "--help", "--version");
+        assertThat(out()).contains("nfs.csi.io", "2m", "10s", "30s");
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"--version", "-V"})
+    void run_version_returns0AndPrintsName(String flag) {
+        int code = Main.run(new String[] {flag});
+
+        assertThat(code).isZero();
+        assertThat(out().lines().toList()).singleElement().asString().startsWith("nfs-csi ");
+    }
+}

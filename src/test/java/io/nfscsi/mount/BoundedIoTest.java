@@ -1,0 +1,175 @@
+package io.nfscsi.mount;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.assertj.core.api.Assertions.catchThrowableOfType;
+
+import io.grpc.Deadline;
+import java.time.Duration;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+
+@Timeout(30)
+class BoundedIoTest {
+
+    private static Deadline in(long millis) {
+        return Deadline.after(millis, TimeUnit.MILLISECONDS);
+    }
+
+    /** A call that, like a stat on a hung NFS mount, ignores interrupts until {@code release} opens. */
+    private static BoundedIo.Call<String> blockedUntil(CountDownLatch release) {
+        return () -> {
+            boolean interrupted = false;
+            while (true) {
+                try {
+                    release.await();
+                    break;
+                } catch (InterruptedException e) {
+                    interrupted = true;
+                }
+            }
+            if (interrupted) {
+                Thread.currentThread().interrupt();
+            }
+            return "late";
+        };
+    }
+
+    @Test
+    void run_callThatReturns_givesItsResult() throws Exception {
+        BoundedIo io = new BoundedIo(4);
+
+        assertThat(io.run("stat /x", in(10_000), () -> "ok")).isEqualTo("ok");
+        assertThat(io.run("stat /x", in(10_000), () -> 42)).isEqualTo(42);
+    }
+
+    @Test
+    void run_runsOnAnotherPlatformThread() throws Exception {
+        BoundedIo io = new BoundedIo(1);
+
+        Thread worker = io.run("which thread", in(10_000), Thread::currentThread);
+
+        assertThat(worker).isNotSameAs(Thread.currentThread());
+        assertThat(worker.isVirtual()).isFalse();
+    }
+
+    @Test
+    void run_callThatThrowsMountException_rethrowsItAsIs() {
+        BoundedIo io = new BoundedIo(4);
+        MountException thrown = new MountException(MountException.Kind.STALE, "stale");
+
+        MountException e = catchThrowableOfType(MountException.class,
+                () -> io.run("stat /x", in(10_000), () -> { throw thrown; }));
+
+        assertThat(e).isSameAs(thrown);
+    }
+
+    @Test
+    void run_callThatThrowsRuntimeException_rethrowsIt() {
+        BoundedIo io = new BoundedIo(4);
+
+        assertThatThrownBy(() -> io.run("stat /x", in(10_000), () -> { throw new IllegalStateException("x"); }))
+                .isExactlyInstanceOf(IllegalStateException.class);
+    }
+
+    @Test
+    void run_successiveCalls_releaseTheirSlot() throws Exception {
+        BoundedIo io = new BoundedIo(1);
+
+        for (int i = 0; i < 20; i++) {
+            int n = i;
+            assertThat(io.run("stat", in(10_000), () -> n)).isEqualTo(n);
+        }
+    }
+
+    @Test
+    void run_failedCalls_releaseTheirSlot() throws Exception {
+        BoundedIo io = new BoundedIo(1);
+
+        for (int i = 0; i < 5; i++) {
+            assertThatThrownBy(() -> io.run("stat", in(10_000), () -> {
+                throw new MountException(MountException.Kind.NO_SUCH_PATH, "gone");
+            })).isInstanceOf(MountException.class);
+        }
+        assertThat(io.run("stat", in(10_000), () -> "ok")).isEqualTo("ok");
+    }
+
+    @Test
+    void run_callBlockedPastDeadline_isTimedOutQuickly() {
+        BoundedIo io = new BoundedIo(4);
+        CountDownLatch release = new CountDownLatch(1);
+        try {
+            long start = System.nanoTime();
+
+            MountException e = catchThrowableOfType(MountException.class,
+                    () -> io.run("stat /hung", in(200), blockedUntil(release)));
+
+            assertThat(e).isNotNull();
+            assertThat(e.kind()).isEqualTo(MountException.Kind.TIMED_OUT);
+            assertThat(Duration.ofNanos(System.nanoTime() - start)).isLessThan(Duration.ofSeconds(10));
+        } finally {
+            release.countDown();
+        }
+    }
+
+    @Test
+    void run_allSlotsHeldByBlockedCalls_nextCallFailsAtOnceWithoutRunning() {
+        BoundedIo io = new BoundedIo(1);
+        CountDownLatch release = new CountDownLatch(1);
+        AtomicBoolean secondRan = new AtomicBoolean();
+        try {
+            MountException first = catchThrowableOfType(MountException.class,
+                    () -> io.run("stat /hung", in(200), blockedUntil(release)));
+            assertThat(first).isNotNull();
+            assertThat(first.kind()).isEqualTo(MountException.Kind.TIMED_OUT);
+
+            MountException second = catchThrowableOfType(MountException.class,
+                    () -> io.run("stat /other", in(10_000), () -> {
+                        secondRan.set(true);
+                        return "ran";
+                    }));
+
+            assertThat(second).isNotNull();
+            assertThat(second.kind()).isEqualTo(MountException.Kind.FAILED);
+            assertThat(secondRan).isFalse();
+        } finally {
+            release.countDown();
+        }
+    }
+
+    @Test
+    void run_expiredDeadlineAndBlockingCall_isTimedOut() {
+        BoundedIo io = new BoundedIo(2);
+        CountDownLatch release = new CountDownLatch(1);
+        try {
+            MountException e = catchThrowableOfType(MountException.class,
+                    () -> io.run("stat /hung", Deadline.after(-1, TimeUnit.SECONDS), blockedUntil(release)));
+
+            assertThat(e).isNotNull();
+            assertThat(e.kind()).isEqualTo(MountException.Kind.TIMED_OUT);
+        } finally {
+            release.countDown();
+        }
+    }
+
+    @Test
+    void run_callerInterrupted_isTimedOutAndKeepsInterruptFlag() {
+        BoundedIo io = new BoundedIo(2);
+        CountDownLatch release = new CountDownLatch(1);
+        Thread.currentThread().interrupt();
+        try {
+            MountException e = catchThrowableOfType(MountException.class,
+                    () -> io.run("stat /hung", in(10_000), blockedUntil(release)));
+
+            assertThat(e).isNotNull();
+            assertThat(e.kind()).isEqualTo(MountException.Kind.TIMED_OUT);
+            assertThat(Thread.currentThread().isInterrupted()).isTrue();
+        } finally {
+            Thread.interrupted();
+            release.countDown();
+        }
+    }
+}

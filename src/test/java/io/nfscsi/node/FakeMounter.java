@@ -1,0 +1,62 @@
+package io.nfscsi.node;
+
+import io.grpc.Deadline;
+import io.nfscsi.mount.MountException;
+import io.nfscsi.mount.MountTable;
+import io.nfscsi.mount.Mounter;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * A mounter that keeps a mount table in memory, for tests of request handling. It mounts nothing: the tests that
+ * claim to mount run in the NFS test bed.
+ */
+final class FakeMounter implements Mounter {
+
+    private final List<String> lines = new ArrayList<>();
+    private int nextId = 100;
+    final List<List<String>> mountCalls = new ArrayList<>();
+    MountException.Kind failWith;
+    CountDownLatch mountGate;
+    final CountDownLatch mountEntered = new CountDownLatch(1);
+
+    @Override
+    public synchronized void mount(String source, Path target, String fsType, List<String> options,
+                                   Deadline deadline) throws MountException {
+        mountCalls.add(List.of(source, target.toString(), fsType, String.join(",", options)));
+        mountEntered.countDown();
+        CountDownLatch gate = mountGate;
+        if (gate != null) {
+            try {
+                gate.await(10, TimeUnit.SECONDS);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
+        if (failWith != null) {
+            throw new MountException(failWith, "fake " + failWith);
+        }
+        String ro = options.contains("ro") ? "ro" : "rw";
+        String type = options.stream().anyMatch(o -> o.matches("n?f?s?vers=3")) ? "nfs" : "nfs4";
+        lines.add(nextId++ + " 1 0:50 / " + target + " " + ro + ",relatime shared:1 - " + type + " " + source
+                + " " + ro + ",vers=4.1");
+    }
+
+    @Override
+    public synchronized void unmount(Path target, Deadline deadline) {
+        for (int i = lines.size() - 1; i >= 0; i--) {
+            if (lines.get(i).split(" ")[4].equals(target.toString())) {
+                lines.remove(i);
+                return;
+            }
+        }
+    }
+
+    @Override
+    public synchronized MountTable table() {
+        return MountTable.parse(String.join("\n", lines));
+    }
+}

@@ -1,0 +1,141 @@
+package io.nfscsi.server;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.grpc.ManagedChannel;
+import io.grpc.StatusRuntimeException;
+import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
+import io.grpc.netty.shaded.io.netty.channel.epoll.EpollDomainSocketChannel;
+import io.grpc.netty.shaded.io.netty.channel.epoll.EpollEventLoopGroup;
+import io.grpc.netty.shaded.io.netty.channel.unix.DomainSocketAddress;
+import io.grpc.stub.StreamObserver;
+import io.nfscsi.csi.v1.Csi;
+import io.nfscsi.csi.v1.IdentityGrpc;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The server on a real unix socket: binding, stale sockets, virtual threads and graceful stop. */
+class CsiServerTest {
+
+    @TempDir
+    Path dir;
+    EpollEventLoopGroup loop = new EpollEventLoopGroup(1);
+
+    /** Probe blocks until released, so that a test can hold a call in flight. */
+    static final class Gated extends IdentityGrpc.IdentityImplBase {
+        final CountDownLatch entered = new CountDownLatch(1);
+        final CountDownLatch release = new CountDownLatch(1);
+        volatile boolean virtual;
+
+        @Override
+        public void probe(Csi.ProbeRequest req, StreamObserver<Csi.ProbeResponse> reply) {
+            virtual = Thread.currentThread().isVirtual();
+            entered.countDown();
+            try {
+                release.await(30, TimeUnit.SECONDS);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+            reply.onNext(Csi.ProbeResponse.getDefaultInstance());
+            reply.onCompleted();
+        }
+    }
+
+    @AfterEach
+    void stopLoop() {
+        loop.shutdownGracefully(0, 1, TimeUnit.SECONDS);
+    }
+
+    ManagedChannel connect(Path socket) {
+        return NettyChannelBuilder.forAddress(new DomainSocketAddress(socket.toString()))
+                .channelType(EpollDomainSocketChannel.class).eventLoopGroup(loop).usePlaintext().build();
+    }
+
+    @Test
+    void start_createsDirectory_replacesStaleSocket_andStopRemovesIt() throws Exception {
+        Path socket = dir.resolve("plugins/nfs.csi.io/csi.sock");
+        Files.createDirectories(socket.getParent());
+        Files.writeString(socket, "left by a crashed predecessor");
+        Gated service = new Gated();
+        service.release.countDown();
+        CsiServer server = CsiServer.start(new Endpoint.Unix(socket), List.of(service));
+        ManagedChannel channel = connect(socket);
+        try {
+            IdentityGrpc.newBlockingStub(channel).withDeadlineAfter(10, TimeUnit.SECONDS)
+                    .probe(Csi.ProbeRequest.getDefaultInstance());
+            assertThat(service.virtual).as("calls run on virtual threads").isTrue();
+        } finally {
+            channel.shutdownNow();
+            server.stop(Duration.ofSeconds(5));
+        }
+        assertThat(socket).doesNotExist();
+    }
+
+    @Test
+    void stop_letsInFlightCallsFinish_andRefusesNewOnes() throws Exception {
+        Path socket = dir.resolve("csi.sock");
+        Gated service = new Gated();
+        CsiServer server = CsiServer.start(new Endpoint.Unix(socket), List.of(service));
+        ManagedChannel channel = connect(socket);
+        try {
+            var stub = IdentityGrpc.newBlockingStub(channel).withDeadlineAfter(30, TimeUnit.SECONDS);
+            CompletableFuture<Csi.ProbeResponse> inFlight =
+                    CompletableFuture.supplyAsync(() -> stub.probe(Csi.ProbeRequest.getDefaultInstance()));
+            assertThat(service.entered.await(10, TimeUnit.SECONDS)).isTrue();
+            CompletableFuture<Void> stopping = CompletableFuture.runAsync(() -> server.stop(Duration.ofSeconds(20)));
+            // wait until the server has stopped listening (the socket goes only at the end, so poll a new call)
+            ManagedChannel late = connect(socket);
+            try {
+                long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+                boolean refused = false;
+                while (!refused && System.nanoTime() < until) {
+                    try {
+                        IdentityGrpc.newBlockingStub(late).withDeadlineAfter(1, TimeUnit.SECONDS)
+                                .getPluginInfo(Csi.GetPluginInfoRequest.getDefaultInstance());
+                        Thread.sleep(50);
+                    } catch (StatusRuntimeException e) {
+                        refused = true;
+                    }
+                }
+                assertThat(refused).as("new calls refused while stopping").isTrue();
+            } finally {
+                late.shutdownNow();
+            }
+            assertThat(inFlight).isNotDone();
+            service.release.countDown();
+            assertThat(inFlight.get(10, TimeUnit.SECONDS)).isNotNull();
+            stopping.get(20, TimeUnit.SECONDS);
+        } finally {
+            service.release.countDown();
+            channel.shutdownNow();
+        }
+        assertThat(socket).doesNotExist();
+    }
+
+    @Test
+    void start_onTcp_servesOnTheBoundPort() throws Exception {
+        Gated service = new Gated();
+        service.release.countDown();
+        CsiServer server = CsiServer.start(new Endpoint.Tcp("127.0.0.1", 0), List.of(service));
+        ManagedChannel channel = io.grpc.Grpc.newChannelBuilderForAddress("127.0.0.1", server.port(),
+                io.grpc.InsecureChannelCredentials.create()).build();
+        try {
+            IdentityGrpc.newBlockingStub(channel).withDeadlineAfter(10, TimeUnit.SECONDS)
+                    .probe(Csi.ProbeRequest.getDefaultInstance());
+        } finally {
+            channel.shutdownNow();
+            server.stop(Duration.ofSeconds(1));
+        }
+        assertThatThrownBy(() -> IdentityGrpc.newBlockingStub(channel).probe(Csi.ProbeRequest.getDefaultInstance()))
+                .isInstanceOf(StatusRuntimeException.class);
+    }
+}
