@@ -34,7 +34,11 @@ final class GoDuration {
                 case "h" -> 3_600_000_000_000L;
                 default -> throw new IllegalStateException(m.group(2));
             };
-            nanos = Math.addExact(nanos, Math.round(value * unit));
+            double part = value * unit;
+            if (part >= Long.MAX_VALUE - (double) nanos) {
+                throw new IllegalArgumentException("\"" + text + "\" is too long a duration");
+            }
+            nanos += Math.round(part);
             end = m.end();
         }
         if (end == 0 || end != s.length()) {
@@ -47,12 +51,16 @@ final class GoDuration {
         if (d.isZero()) {
             return "0";
         }
-        if (d.toMillis() % 60_000 == 0) {
+        long nanos = d.toNanos();
+        if (nanos % 60_000_000_000L == 0) {
             return d.toMinutes() + "m";
         }
-        if (d.toMillis() % 1000 == 0) {
+        if (nanos % 1_000_000_000L == 0) {
             return d.toSeconds() + "s";
         }
-        return d.toMillis() + "ms";
+        if (nanos % 1_000_000L == 0) {
+            return d.toMillis() + "ms";
+        }
+        return nanos + "ns";
     }
 }

@@ -27,7 +27,7 @@ public record MountEntry(int mountId, int parentId, String root, Path mountPoint
 
     /** Whether writes through this mount are refused. */
     public boolean readOnly() {
-        return mountOptions.contains("ro");
+        return mountOptions.contains("ro") || superOptions.contains("ro");
     }
 
     /** Whether the file system is one of the kernel NFS client's. */

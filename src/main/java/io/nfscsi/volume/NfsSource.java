@@ -90,13 +90,17 @@ public record NfsSource(String server, String path) {
 
     /** Whether a mount-table source names this export (trailing slashes and duplicate slashes aside). */
     public boolean matches(String mountSource) {
-        int colon = mountSource.lastIndexOf(":/");
-        if (colon < 0) {
+        // a host never holds '/', so the path starts at the first '/', right after the separating ':'
+        int slash = mountSource.indexOf('/');
+        if (slash < 1 || mountSource.charAt(slash - 1) != ':') {
             return false;
         }
-        String host = mountSource.substring(0, colon);
-        String p = mountSource.substring(colon + 1);
-        return host.equalsIgnoreCase(host()) && normalizePath(p).equals(path);
+        String host = mountSource.substring(0, slash - 1);
+        try {
+            return host.equalsIgnoreCase(host()) && normalizePath(mountSource.substring(slash)).equals(path);
+        } catch (CsiException e) {
+            return false;
+        }
     }
 
     @Override

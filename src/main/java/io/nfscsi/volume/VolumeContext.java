@@ -84,6 +84,9 @@ public record VolumeContext(NfsSource source, List<String> mountOptions, int mou
             return 0;
         }
         try {
+            if (!v.matches("0*[0-7]{1,4}")) {
+                throw new NumberFormatException();
+            }
             int mode = Integer.parseInt(v, 8);
             if (mode < 0 || mode > 07777) {
                 throw new NumberFormatException();

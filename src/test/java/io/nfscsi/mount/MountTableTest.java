@@ -4,7 +4,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import java.nio.file.Path;
 import java.util.List;
-import org.junit.jupiter.api.Disabled;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
@@ -200,9 +199,6 @@ class MountTableTest {
         assertThat(entry(List.of(options.split(",")), "nfs4", List.of("rw")).readOnly()).isEqualTo(readOnly);
     }
 
-    @Disabled("bug: MountEntry.readOnly() reads only the per-mount options; a mount whose super block is "
-            + "read-only (super options \"ro\") refuses writes too. Return mountOptions.contains(\"ro\") "
-            + "|| superOptions.contains(\"ro\")")
     @Test
     void readOnly_readOnlySuperBlock_isTrue() {
         assertThat(entry(List.of("rw", "relatime"), "nfs4", List.of("ro", "vers=4.2")).readOnly()).isTrue();

@@ -6,7 +6,6 @@ import static org.assertj.core.api.Assertions.catchThrowableOfType;
 
 import io.grpc.Status;
 import io.nfscsi.error.CsiException;
-import org.junit.jupiter.api.Disabled;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
@@ -87,8 +86,6 @@ class NfsSourceTest {
         assertThat(source.matches("[fd00::2]:/export")).isFalse();
     }
 
-    @Disabled("bug: NfsSource.matches splits at lastIndexOf(\":/\"), so a share holding \":/\" never matches "
-            + "its own format(); split at the first '/' instead (the host never holds '/')")
     @Test
     void matches_shareContainingColonSlash_matchesOwnFormat() {
         NfsSource source = NfsSource.of("nfs.example.com", "/a:/b", null);
@@ -96,8 +93,6 @@ class NfsSourceTest {
         assertThat(source.matches(source.format())).isTrue();
     }
 
-    @Disabled("bug: NfsSource.matches throws InvalidArgument for a mount-table source whose path holds '..' "
-            + "(normalizePath validates); a mount-table line should simply not match")
     @Test
     void matches_mountTableSourceWithDotDot_isFalseNotThrown() {
         NfsSource source = NfsSource.of("nfs.example.com", "/export", null);

@@ -6,7 +6,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import org.junit.jupiter.api.Disabled;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
@@ -119,8 +118,6 @@ class VolumeContextTest {
                 "mountPermissions", value)), "volume_context.mountPermissions");
     }
 
-    @Disabled("bug: VolumeContext.parseMode uses Integer.parseInt(v, 8), which accepts non-ASCII digits "
-            + "(\"٧٧٧\" parses as 0777) and a leading '+'; check v.matches(\"[0-7]{1,4}\") first")
     @ParameterizedTest
     @ValueSource(strings = {"٧٧٧", "+777"})
     void parseMode_nonAsciiDigitsOrSign_isInvalidArgument(String value) {
