@@ -21,11 +21,13 @@ public record VolumeContext(NfsSource source, List<String> mountOptions, int mou
     public static final String SUB_DIR = "subDir";
     public static final String MOUNT_OPTIONS = "mountOptions";
     public static final String MOUNT_PERMISSIONS = "mountPermissions";
+    /** Put in volume_context by CreateVolume (and by csi-driver-nfs); the node has no use for it. */
+    public static final String ON_DELETE = "onDelete";
 
     /** Prefix of the keys that kubelet and csi-provisioner add (pod and PVC metadata); accepted and ignored. */
     public static final String KUBERNETES_PREFIX = "csi.storage.k8s.io/";
 
-    private static final Set<String> KNOWN = Set.of(SERVER, SHARE, SUB_DIR, MOUNT_OPTIONS, MOUNT_PERMISSIONS)
+    private static final Set<String> KNOWN = Set.of(SERVER, SHARE, SUB_DIR, MOUNT_OPTIONS, MOUNT_PERMISSIONS, ON_DELETE)
             .stream().map(k -> k.toLowerCase(Locale.ROOT)).collect(java.util.stream.Collectors.toUnmodifiableSet());
 
     public VolumeContext {
@@ -55,7 +57,7 @@ public record VolumeContext(NfsSource source, List<String> mountOptions, int mou
             }
             if (!KNOWN.contains(key)) {
                 throw new CsiException.InvalidArgument("volume_context has unknown key \"" + e.getKey()
-                        + "\"; known: server, share, subDir, mountOptions, mountPermissions and "
+                        + "\"; known: server, share, subDir, mountOptions, mountPermissions, onDelete and "
                         + KUBERNETES_PREFIX + "*");
             }
             switch (key) {
@@ -64,6 +66,7 @@ public record VolumeContext(NfsSource source, List<String> mountOptions, int mou
                 case "subdir" -> subDir = value;
                 case "mountoptions" -> options = value;
                 case "mountpermissions" -> permissions = parseMode("volume_context.mountPermissions", value);
+                case "ondelete" -> { } // the controller's business
                 default -> throw new IllegalStateException(key);
             }
         }
