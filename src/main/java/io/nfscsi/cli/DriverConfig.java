@@ -1,6 +1,7 @@
 package io.nfscsi.cli;
 
 import io.nfscsi.server.Endpoint;
+import io.nfscsi.volume.OnDelete;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Objects;
@@ -18,15 +19,47 @@ import java.util.regex.Pattern;
  * @param workingMountDir where the controller mounts shares
  * @param shutdownGrace   how long in-flight calls may run after SIGTERM
  * @param verbosity       0 (info) to 5 (trace), as Kubernetes' {@code -v}
+ * @param provisioning    the controller's settings for dynamic provisioning
  */
 public record DriverConfig(Endpoint endpoint, String nodeId, String driverName, Duration mountTimeout,
-                           Duration statsTimeout, Path workingMountDir, Duration shutdownGrace, int verbosity) {
+                           Duration statsTimeout, Path workingMountDir, Duration shutdownGrace, int verbosity,
+                           Provisioning provisioning) {
+
+    /**
+     * Dynamic provisioning settings.
+     *
+     * @param defaultOnDelete   what DeleteVolume does when the StorageClass says nothing
+     * @param shareIdleTimeout  how long an unused share stays mounted in the controller
+     * @param mountPerRequest   mount the share for every call instead of pooling (for benchmarks)
+     * @param deleteParallelism file-system operations in flight during a tree delete
+     * @param archiveRetention  archives older than this are removed in the background; zero keeps them
+     */
+    public record Provisioning(OnDelete defaultOnDelete, Duration shareIdleTimeout, boolean mountPerRequest,
+                               int deleteParallelism, Duration archiveRetention) {
+
+        public static final Provisioning DEFAULTS =
+                new Provisioning(OnDelete.DELETE, Duration.ofMinutes(5), false, 32, Duration.ZERO);
+
+        public Provisioning {
+            Objects.requireNonNull(defaultOnDelete, "defaultOnDelete");
+            if (shareIdleTimeout.compareTo(Duration.ofSeconds(1)) < 0) {
+                throw new IllegalArgumentException("--share-idle-timeout must be at least 1s");
+            }
+            if (deleteParallelism < 1 || deleteParallelism > 1024) {
+                throw new IllegalArgumentException("--delete-parallelism must be between 1 and 1024");
+            }
+            if (archiveRetention.isNegative()) {
+                throw new IllegalArgumentException("--archive-retention must not be negative");
+            }
+        }
+    }
 
     /** The CSI spec's rule for plugin names: at most 63 characters, alphanumerics, '-', '_' and '.' inside. */
     private static final Pattern DRIVER_NAME = Pattern.compile("[A-Za-z0-9](?:[A-Za-z0-9._-]{0,61}[A-Za-z0-9])?");
 
     public DriverConfig {
         Objects.requireNonNull(endpoint, "endpoint");
+        Objects.requireNonNull(provisioning, "provisioning");
         validate(nodeId, driverName, mountTimeout, statsTimeout, workingMountDir, shutdownGrace, verbosity);
     }
 

@@ -2,6 +2,7 @@ package io.nfscsi.cli;
 
 import io.grpc.BindableService;
 import io.nfscsi.controller.ControllerService;
+import io.nfscsi.controller.ControllerSettings;
 import io.nfscsi.identity.IdentityService;
 import io.nfscsi.identity.Readiness;
 import io.nfscsi.mount.BoundedIo;
@@ -9,6 +10,7 @@ import io.nfscsi.mount.CommandMounter;
 import io.nfscsi.node.NodeService;
 import io.nfscsi.server.CsiServer;
 import io.nfscsi.server.Endpoint;
+import io.nfscsi.volume.OnDelete;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.PrintWriter;
@@ -65,6 +67,32 @@ public final class Main implements Callable<Integer> {
             description = "How long in-flight calls may finish after SIGTERM (default: ${DEFAULT-VALUE}).")
     Duration shutdownGrace;
 
+    @Option(names = "--default-ondelete-policy", paramLabel = "POLICY", defaultValue = "delete",
+            description = "What DeleteVolume does when the StorageClass sets no onDelete: delete, retain or archive "
+                    + "(default: ${DEFAULT-VALUE}).")
+    String defaultOnDelete;
+
+    @Option(names = "--share-idle-timeout", paramLabel = "DURATION", defaultValue = "5m",
+            converter = DurationConverter.class,
+            description = "How long the controller keeps an unused share mounted (default: ${DEFAULT-VALUE}).")
+    Duration shareIdleTimeout;
+
+    @Option(names = "--archive-retention", paramLabel = "DURATION", defaultValue = "0",
+            converter = DurationConverter.class,
+            description = "Remove archived volumes older than this, in the background; 0 keeps them "
+                    + "(default: ${DEFAULT-VALUE}).")
+    Duration archiveRetention;
+
+    @Option(names = "--delete-parallelism", paramLabel = "N", defaultValue = "32",
+            description = "File-system operations in flight while deleting a volume's tree (default: "
+                    + "${DEFAULT-VALUE}).")
+    int deleteParallelism;
+
+    @Option(names = "--mount-per-request", defaultValue = "false",
+            description = "Mount the share for every controller call instead of once per share. Slower; it exists "
+                    + "to measure what the share pool saves.")
+    boolean mountPerRequest;
+
     @Option(names = {"-v", "--v"}, paramLabel = "LEVEL", defaultValue = "0",
             description = "Log verbosity: 0-3 info, 4 debug (every call, polled ones too), 5 trace, 6 also "
                     + "the libraries' debug output "
@@ -90,7 +118,17 @@ public final class Main implements Callable<Integer> {
     DriverConfig config() throws IOException {
         String node = nodeId != null ? nodeId : InetAddress.getLocalHost().getHostName();
         return new DriverConfig(Endpoint.parse(endpoint), node, driverName, mountTimeout, statsTimeout,
-                workingMountDir, shutdownGrace, verbosity);
+                workingMountDir, shutdownGrace, verbosity, new DriverConfig.Provisioning(
+                        onDeletePolicy(defaultOnDelete), shareIdleTimeout, mountPerRequest, deleteParallelism,
+                        archiveRetention));
+    }
+
+    private static OnDelete onDeletePolicy(String value) {
+        try {
+            return OnDelete.parse("--default-ondelete-policy", value);
+        } catch (io.nfscsi.error.CsiException e) {
+            throw new IllegalArgumentException(e.getMessage());
+        }
     }
 
     @Override
@@ -107,11 +145,15 @@ public final class Main implements Callable<Integer> {
         Files.createDirectories(config.workingMountDir());
         String version = Version.get();
         BoundedIo io = new BoundedIo(64);
+        CommandMounter mounter = new CommandMounter(16, io);
+        DriverConfig.Provisioning p = config.provisioning();
         List<BindableService> services = List.of(
                 new IdentityService(config.driverName(), version,
                         Readiness.of(Readiness.MOUNT_NFS, List.of(config.workingMountDir()))),
-                new ControllerService(),
-                new NodeService(config.nodeId(), new CommandMounter(16, io), io, config.mountTimeout(),
+                ControllerService.create(new ControllerSettings(config.workingMountDir(), mounter, io,
+                        Clock.systemUTC(), p.defaultOnDelete(), config.mountTimeout(), p.shareIdleTimeout(),
+                        p.mountPerRequest(), p.deleteParallelism(), p.archiveRetention())),
+                new NodeService(config.nodeId(), mounter, io, config.mountTimeout(),
                         config.statsTimeout(), Clock.systemUTC()));
         log.info("nfs-csi {} starting: driver {}, node {}, mount timeout {}", version, config.driverName(),
                 config.nodeId(), GoDuration.format(config.mountTimeout()));

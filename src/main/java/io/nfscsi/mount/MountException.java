@@ -27,4 +27,19 @@ public final class MountException extends Exception {
     public Kind kind() {
         return kind;
     }
+
+    /**
+     * The gRPC failure for this kind, the one mapping used by every caller: a deadline is DEADLINE_EXCEEDED, a
+     * refusal by the server PERMISSION_DENIED, anything else INTERNAL with the tool's own words.
+     *
+     * @param doing what was being done, e.g. "mounting 10.0.0.1:/export at target_path /var/lib/..."
+     */
+    public io.nfscsi.error.CsiException toCsi(String doing) {
+        String message = doing + ": " + getMessage();
+        return switch (kind) {
+            case TIMED_OUT -> new io.nfscsi.error.CsiException.DeadlineExceeded(message);
+            case ACCESS_DENIED -> new io.nfscsi.error.CsiException.PermissionDenied(message);
+            case NO_SUCH_PATH, STALE, FAILED -> new io.nfscsi.error.CsiException.Internal(message);
+        };
+    }
 }

@@ -59,7 +59,7 @@ final class Publisher {
             if (created) {
                 removeEmptyDirectory(p.target());
             }
-            throw translate(e, "mounting " + p.source() + " at target_path " + p.target());
+            throw e.toCsi("mounting " + p.source() + " at target_path " + p.target());
         }
         if (p.mountPermissions() > 0 && !p.readOnly()) {
             try {
@@ -77,7 +77,7 @@ final class Publisher {
             try {
                 mounter.unmount(target, deadline);
             } catch (MountException e) {
-                throw translate(e, "unmounting target_path " + target);
+                throw e.toCsi("unmounting target_path " + target);
             }
         }
         if (mounter.table().isMountPoint(target)) {
@@ -141,7 +141,7 @@ final class Publisher {
                 return null;
             });
         } catch (MountException e) {
-            throw translate(e, "applying mountPermissions " + Integer.toOctalString(mode) + " to " + root);
+            throw e.toCsi("applying mountPermissions " + Integer.toOctalString(mode) + " to " + root);
         }
     }
 
@@ -151,15 +151,5 @@ final class Publisher {
         } catch (IOException e) {
             throw new MountException(MountException.Kind.FAILED, "stat " + p + ": " + e);
         }
-    }
-
-    /** The one mapping from a classified mount failure to a gRPC code. */
-    static CsiException translate(MountException e, String doing) {
-        String message = doing + ": " + e.getMessage();
-        return switch (e.kind()) {
-            case TIMED_OUT -> new CsiException.DeadlineExceeded(message);
-            case ACCESS_DENIED -> new CsiException.PermissionDenied(message);
-            case NO_SUCH_PATH, STALE, FAILED -> new CsiException.Internal(message);
-        };
     }
 }

@@ -19,7 +19,7 @@ class DriverConfigTest {
     private static DriverConfig config(String nodeId, String driverName, Duration mountTimeout, Duration statsTimeout,
                                        Path workingMountDir, Duration shutdownGrace, int verbosity) {
         return new DriverConfig(ENDPOINT, nodeId, driverName, mountTimeout, statsTimeout, workingMountDir,
-                shutdownGrace, verbosity);
+                shutdownGrace, verbosity, DriverConfig.Provisioning.DEFAULTS);
     }
 
     private static DriverConfig withDriverName(String name) {
@@ -128,6 +128,6 @@ class DriverConfigTest {
     @Test
     void constructor_nullEndpoint_isNullPointer() {
         assertThatThrownBy(() -> new DriverConfig(null, "n", "nfs.csi.io", Duration.ofMinutes(2),
-                Duration.ofSeconds(10), WORK, Duration.ZERO, 0)).isInstanceOf(NullPointerException.class);
+                Duration.ofSeconds(10), WORK, Duration.ZERO, 0, DriverConfig.Provisioning.DEFAULTS)).isInstanceOf(NullPointerException.class);
     }
 }

@@ -6,19 +6,330 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.grpc.Status;
 import io.nfscsi.csi.v1.ControllerGrpc;
 import io.nfscsi.csi.v1.Csi;
+import io.nfscsi.mount.BoundedIo;
+import io.nfscsi.testing.FakeMounter;
 import io.nfscsi.testing.InProcessCsi;
+import io.nfscsi.volume.OnDelete;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.ZoneOffset;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.function.UnaryOperator;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.MethodSource;
+import org.junit.jupiter.params.provider.ValueSource;
 
+/**
+ * Request handling of the controller, with an in-memory mount table: a "mounted share" is a local directory. The
+ * same calls against a real NFS server are in {@code DynamicProvisioningTest}, in the test bed.
+ */
 class ControllerServiceTest {
 
-    @Test
-    void capabilities_answer_andUnadvertisedCallsAreUnimplemented() throws Exception {
-        try (var csi = new InProcessCsi(new ControllerService())) {
-            var stub = ControllerGrpc.newBlockingStub(csi.channel());
-            assertThat(stub.controllerGetCapabilities(Csi.ControllerGetCapabilitiesRequest.getDefaultInstance())
-                    .getCapabilitiesList()).isEmpty();
-            assertCode(Status.Code.UNIMPLEMENTED, () -> stub.createVolume(Csi.CreateVolumeRequest.getDefaultInstance()));
-            assertCode(Status.Code.UNIMPLEMENTED, () -> stub.deleteVolume(Csi.DeleteVolumeRequest.getDefaultInstance()));
+    @TempDir
+    Path work;
+    FakeMounter mounter = new FakeMounter();
+    Clock clock = Clock.fixed(Instant.parse("2026-11-25T23:15:00Z"), ZoneOffset.UTC);
+    InProcessCsi csi;
+    ControllerGrpc.ControllerBlockingStub controller;
+
+    ControllerGrpc.ControllerBlockingStub start(boolean perRequest) throws Exception {
+        BoundedIo io = new BoundedIo(8);
+        SharePool pool = new SharePool(work, mounter, io, clock, Duration.ofMinutes(5), perRequest);
+        csi = new InProcessCsi(new ControllerService(new Provisioner(pool, io, clock, OnDelete.DELETE,
+                Duration.ofSeconds(5), 4), OnDelete.DELETE));
+        controller = ControllerGrpc.newBlockingStub(csi.channel()).withDeadlineAfter(30, TimeUnit.SECONDS);
+        return controller;
+    }
+
+    @AfterEach
+    void stop() {
+        if (csi != null) {
+            csi.close();
         }
+    }
+
+    static Csi.VolumeCapability mount() {
+        return Csi.VolumeCapability.newBuilder().setMount(Csi.VolumeCapability.MountVolume.getDefaultInstance())
+                .setAccessMode(Csi.VolumeCapability.AccessMode.newBuilder()
+                        .setMode(Csi.VolumeCapability.AccessMode.Mode.SINGLE_NODE_SINGLE_WRITER)).build();
+    }
+
+    static Csi.CreateVolumeRequest.Builder create(String name, String... params) {
+        var b = Csi.CreateVolumeRequest.newBuilder().setName(name)
+                .setCapacityRange(Csi.CapacityRange.newBuilder().setRequiredBytes(1 << 20))
+                .addVolumeCapabilities(mount())
+                .putParameters("server", "nfs.example.com").putParameters("share", "/exports")
+                .putParameters("csi.storage.k8s.io/pv/name", name)
+                .putParameters("csi.storage.k8s.io/pvc/name", "claim")
+                .putParameters("csi.storage.k8s.io/pvc/namespace", "team");
+        for (int i = 0; i < params.length; i += 2) {
+            b.putParameters(params[i], params[i + 1]);
+        }
+        return b;
+    }
+
+    /** The local directory that plays the mounted share. */
+    Path shareRoot() throws Exception {
+        try (Stream<Path> dirs = Files.list(work)) {
+            return dirs.filter(Files::isDirectory).findFirst().orElseThrow();
+        }
+    }
+
+    static Stream<Arguments> invalidCreates() {
+        return Stream.of(
+                Arguments.of("no name", (UnaryOperator<Csi.CreateVolumeRequest.Builder>) b -> b.clearName()),
+                Arguments.of("no capabilities", (UnaryOperator<Csi.CreateVolumeRequest.Builder>) b -> b.clearVolumeCapabilities()),
+                Arguments.of("block", (UnaryOperator<Csi.CreateVolumeRequest.Builder>) b -> b.clearVolumeCapabilities()
+                        .addVolumeCapabilities(mount().toBuilder().setBlock(Csi.VolumeCapability.BlockVolume.getDefaultInstance()))),
+                Arguments.of("no access mode", (UnaryOperator<Csi.CreateVolumeRequest.Builder>) b -> b.clearVolumeCapabilities()
+                        .addVolumeCapabilities(mount().toBuilder().clearAccessMode())),
+                Arguments.of("negative capacity", (UnaryOperator<Csi.CreateVolumeRequest.Builder>) b -> b.setCapacityRange(
+                        Csi.CapacityRange.newBuilder().setRequiredBytes(-1))),
+                Arguments.of("limit below required", (UnaryOperator<Csi.CreateVolumeRequest.Builder>) b -> b.setCapacityRange(
+                        Csi.CapacityRange.newBuilder().setRequiredBytes(10).setLimitBytes(5))),
+                Arguments.of("unknown parameter", (UnaryOperator<Csi.CreateVolumeRequest.Builder>) b -> b.putParameters("sever", "x")),
+                Arguments.of("no server", (UnaryOperator<Csi.CreateVolumeRequest.Builder>) b -> b.removeParameters("server")),
+                Arguments.of("no share", (UnaryOperator<Csi.CreateVolumeRequest.Builder>) b -> b.removeParameters("share")),
+                Arguments.of("unknown template", (UnaryOperator<Csi.CreateVolumeRequest.Builder>) b -> b.putParameters("subDir", "${pvc.metadata.uid}")),
+                Arguments.of("escaping subDir", (UnaryOperator<Csi.CreateVolumeRequest.Builder>) b -> b.putParameters("subDir", "a/../../b")),
+                Arguments.of("absolute subDir", (UnaryOperator<Csi.CreateVolumeRequest.Builder>) b -> b.putParameters("subDir", "/etc")),
+                Arguments.of("bad onDelete", (UnaryOperator<Csi.CreateVolumeRequest.Builder>) b -> b.putParameters("onDelete", "shred")),
+                Arguments.of("bad mountPermissions", (UnaryOperator<Csi.CreateVolumeRequest.Builder>) b -> b.putParameters("mountPermissions", "999")),
+                Arguments.of("content source", (UnaryOperator<Csi.CreateVolumeRequest.Builder>) b -> b.setVolumeContentSource(
+                        Csi.VolumeContentSource.newBuilder().setVolume(Csi.VolumeContentSource.VolumeSource.newBuilder().setVolumeId("v")))));
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("invalidCreates")
+    void create_invalidRequest_isInvalidArgument_andMountsNothing(String why,
+                                                                 UnaryOperator<Csi.CreateVolumeRequest.Builder> breakIt)
+            throws Exception {
+        start(false);
+        assertCode(Status.Code.INVALID_ARGUMENT, () -> controller.createVolume(breakIt.apply(create("pvc-1")).build()));
+        assertThat(mounter.mountCalls).isEmpty();
+    }
+
+    @Test
+    void create_makesDirectoryAndRecord_andReturnsIdCapacityContext() throws Exception {
+        start(false);
+        var v = controller.createVolume(create("pvc-1", "subDir", "${pvc.metadata.namespace}/${pvc.metadata.name}",
+                "mountPermissions", "2775", "onDelete", "archive").build()).getVolume();
+        Path dir = shareRoot().resolve("team/claim");
+        assertThat(dir).isDirectory();
+        assertThat(Integer.toOctalString((Integer) Files.getAttribute(dir, "unix:mode") & 07777)).isEqualTo("2775");
+        assertThat(shareRoot().resolve(".nfs-csi/volumes/pvc-1.properties")).exists();
+        assertThat(v.getVolumeId()).isEqualTo("nfs-csi:1#nfs.example.com#/exports#team/claim#pvc-1#archive");
+        assertThat(v.getCapacityBytes()).isEqualTo(1 << 20);
+        assertThat(v.getVolumeContextMap()).containsEntry("server", "nfs.example.com")
+                .containsEntry("share", "/exports").containsEntry("subDir", "team/claim")
+                .containsEntry("onDelete", "archive");
+        assertThat(mounter.mountCalls).hasSize(1);
+    }
+
+    @Test
+    void create_sameNameSameRequest_isIdempotent_otherCapacityOrParameters_areAlreadyExists() throws Exception {
+        start(false);
+        var first = controller.createVolume(create("pvc-1").build());
+        assertThat(controller.createVolume(create("pvc-1").build())).isEqualTo(first);
+        assertCode(Status.Code.ALREADY_EXISTS, () -> controller.createVolume(create("pvc-1")
+                .setCapacityRange(Csi.CapacityRange.newBuilder().setRequiredBytes(2 << 20)).build()));
+        assertCode(Status.Code.ALREADY_EXISTS, () -> controller.createVolume(create("pvc-1", "onDelete", "retain")
+                .build()));
+    }
+
+    @Test
+    void createAndDelete_twentyCycles_mountTheShareOnce() throws Exception {
+        start(false);
+        for (int i = 0; i < 20; i++) {
+            var v = controller.createVolume(create("pvc-" + i).build()).getVolume();
+            controller.deleteVolume(Csi.DeleteVolumeRequest.newBuilder().setVolumeId(v.getVolumeId()).build());
+        }
+        assertThat(mounter.mountCalls).hasSize(1);
+    }
+
+    @Test
+    void createAndDelete_perRequestMode_mountsForEveryCall_andLeavesNothingMounted() throws Exception {
+        start(true);
+        for (int i = 0; i < 5; i++) {
+            var v = controller.createVolume(create("pvc-" + i).build()).getVolume();
+            controller.deleteVolume(Csi.DeleteVolumeRequest.newBuilder().setVolumeId(v.getVolumeId()).build());
+        }
+        assertThat(mounter.mountCalls.size()).isGreaterThanOrEqualTo(10);
+        assertThat(mounter.mounted()).isZero();
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"delete", "retain", "archive"})
+    void delete_followsTheRecordedPolicy(String policy) throws Exception {
+        start(false);
+        var v = controller.createVolume(create("pvc-1", "subDir", "ns/data", "onDelete", policy).build()).getVolume();
+        Path root = shareRoot();
+        Files.writeString(root.resolve("ns/data/file"), "x");
+        controller.deleteVolume(Csi.DeleteVolumeRequest.newBuilder().setVolumeId(v.getVolumeId()).build());
+        assertThat(root.resolve(".nfs-csi/volumes/pvc-1.properties")).doesNotExist();
+        switch (policy) {
+            case "delete" -> assertThat(root.resolve("ns")).doesNotExist();
+            case "retain" -> assertThat(root.resolve("ns/data/file")).hasContent("x");
+            case "archive" -> {
+                assertThat(root.resolve("ns/data")).doesNotExist();
+                assertThat(root.resolve("archived-ns-data-20261125T231500Z/file")).hasContent("x");
+            }
+            default -> throw new IllegalStateException();
+        }
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"", "garbage", "nfs-csi:1#h#/e#../x#n#delete", "nfs-csi:9#h#/e#x#n#delete", "h#e",
+            "nfs-csi:1#h#/e##n#delete"})
+    void malformedIds_deleteIsOk_othersAreNotFoundOrInvalid(String id) throws Exception {
+        start(false);
+        if (id.isEmpty()) {
+            assertCode(Status.Code.INVALID_ARGUMENT, () -> controller.deleteVolume(
+                    Csi.DeleteVolumeRequest.getDefaultInstance()));
+            return;
+        }
+        controller.deleteVolume(Csi.DeleteVolumeRequest.newBuilder().setVolumeId(id).build());
+        assertThat(mounter.mountCalls).isEmpty();
+        assertCode(Status.Code.NOT_FOUND, () -> controller.controllerGetVolume(
+                Csi.ControllerGetVolumeRequest.newBuilder().setVolumeId(id).build()));
+        assertCode(Status.Code.NOT_FOUND, () -> controller.validateVolumeCapabilities(
+                Csi.ValidateVolumeCapabilitiesRequest.newBuilder().setVolumeId(id).addVolumeCapabilities(mount())
+                        .build()));
+        assertCode(Status.Code.NOT_FOUND, () -> controller.controllerExpandVolume(
+                Csi.ControllerExpandVolumeRequest.newBuilder().setVolumeId(id)
+                        .setCapacityRange(Csi.CapacityRange.newBuilder().setRequiredBytes(1)).build()));
+    }
+
+    @Test
+    void validate_confirmsMountModes_andRejectsBlock() throws Exception {
+        start(false);
+        var v = controller.createVolume(create("pvc-1").build()).getVolume();
+        var ok = controller.validateVolumeCapabilities(Csi.ValidateVolumeCapabilitiesRequest.newBuilder()
+                .setVolumeId(v.getVolumeId()).addVolumeCapabilities(mount()).build());
+        assertThat(ok.getConfirmed().getVolumeCapabilitiesList()).containsExactly(mount());
+        var block = controller.validateVolumeCapabilities(Csi.ValidateVolumeCapabilitiesRequest.newBuilder()
+                .setVolumeId(v.getVolumeId()).addVolumeCapabilities(mount().toBuilder()
+                        .setBlock(Csi.VolumeCapability.BlockVolume.getDefaultInstance())).build());
+        assertThat(block.hasConfirmed()).isFalse();
+        assertCode(Status.Code.INVALID_ARGUMENT, () -> controller.validateVolumeCapabilities(
+                Csi.ValidateVolumeCapabilitiesRequest.newBuilder().setVolumeId(v.getVolumeId()).build()));
+    }
+
+    @Test
+    void expand_recordsTheNewCapacity() throws Exception {
+        start(false);
+        var v = controller.createVolume(create("pvc-1").build()).getVolume();
+        var r = controller.controllerExpandVolume(Csi.ControllerExpandVolumeRequest.newBuilder()
+                .setVolumeId(v.getVolumeId()).setCapacityRange(Csi.CapacityRange.newBuilder().setRequiredBytes(8 << 20))
+                .build());
+        assertThat(r.getCapacityBytes()).isEqualTo(8 << 20);
+        assertThat(r.getNodeExpansionRequired()).isFalse();
+        assertThat(controller.controllerGetVolume(Csi.ControllerGetVolumeRequest.newBuilder()
+                .setVolumeId(v.getVolumeId()).build()).getVolume().getCapacityBytes()).isEqualTo(8 << 20);
+        assertCode(Status.Code.INVALID_ARGUMENT, () -> controller.controllerExpandVolume(
+                Csi.ControllerExpandVolumeRequest.newBuilder().setVolumeId(v.getVolumeId()).build()));
+    }
+
+    @Test
+    void getVolume_missingDirectory_isAbnormal() throws Exception {
+        start(false);
+        var v = controller.createVolume(create("pvc-1").build()).getVolume();
+        Files.delete(shareRoot().resolve("pvc-1"));
+        var got = controller.controllerGetVolume(Csi.ControllerGetVolumeRequest.newBuilder()
+                .setVolumeId(v.getVolumeId()).build());
+        assertThat(got.getStatus().getVolumeCondition().getAbnormal()).isTrue();
+    }
+
+    @Test
+    void getVolume_unreachableShare_isAbnormal() throws Exception {
+        start(false);
+        var v = controller.createVolume(create("pvc-1").build()).getVolume();
+        csi.close();
+        mounter = new FakeMounter();
+        mounter.failWith = io.nfscsi.mount.MountException.Kind.TIMED_OUT;
+        start(false);
+        var got = controller.controllerGetVolume(Csi.ControllerGetVolumeRequest.newBuilder()
+                .setVolumeId(v.getVolumeId()).build());
+        assertThat(got.getStatus().getVolumeCondition().getAbnormal()).isTrue();
+        assertThat(got.getStatus().getVolumeCondition().getMessage()).contains("unreachable");
+    }
+
+    @Test
+    void list_pagesThroughEveryVolume_andAStaleTokenIsAborted() throws Exception {
+        start(false);
+        List<String> ids = new ArrayList<>();
+        for (int i = 0; i < 5; i++) {
+            ids.add(controller.createVolume(create("pvc-" + i).build()).getVolume().getVolumeId());
+        }
+        List<String> seen = new ArrayList<>();
+        String token = "";
+        do {
+            var page = controller.listVolumes(Csi.ListVolumesRequest.newBuilder().setMaxEntries(2)
+                    .setStartingToken(token).build());
+            page.getEntriesList().forEach(e -> seen.add(e.getVolume().getVolumeId()));
+            token = page.getNextToken();
+        } while (!token.isEmpty());
+        assertThat(seen).containsExactlyInAnyOrderElementsOf(ids);
+        var first = controller.listVolumes(Csi.ListVolumesRequest.newBuilder().setMaxEntries(1).build());
+        controller.deleteVolume(Csi.DeleteVolumeRequest.newBuilder()
+                .setVolumeId(first.getEntries(0).getVolume().getVolumeId()).build());
+        assertCode(Status.Code.ABORTED, () -> controller.listVolumes(Csi.ListVolumesRequest.newBuilder()
+                .setStartingToken(first.getNextToken()).build()));
+        assertCode(Status.Code.ABORTED, () -> controller.listVolumes(Csi.ListVolumesRequest.newBuilder()
+                .setStartingToken("!!not-base64!!").build()));
+        assertCode(Status.Code.INVALID_ARGUMENT, () -> controller.listVolumes(Csi.ListVolumesRequest.newBuilder()
+                .setMaxEntries(-1).build()));
+    }
+
+    @Test
+    void concurrentCreateOfTheSameName_isAborted() throws Exception {
+        start(false);
+        mounter.mountGate = new CountDownLatch(1);
+        CompletableFuture<Csi.CreateVolumeResponse> first =
+                CompletableFuture.supplyAsync(() -> controller.createVolume(create("pvc-1").build()));
+        assertThat(mounter.mountEntered.await(10, TimeUnit.SECONDS)).isTrue();
+        assertCode(Status.Code.ABORTED, () -> controller.createVolume(create("pvc-1").build()));
+        mounter.mountGate.countDown();
+        assertThat(first.get(10, TimeUnit.SECONDS).getVolume().getVolumeId()).isNotEmpty();
+    }
+
+    @Test
+    void capabilities_areAdvertised() throws Exception {
+        start(false);
+        assertThat(controller.controllerGetCapabilities(Csi.ControllerGetCapabilitiesRequest.getDefaultInstance())
+                .getCapabilitiesList()).extracting(c -> c.getRpc().getType()).containsExactlyInAnyOrder(
+                Csi.ControllerServiceCapability.RPC.Type.CREATE_DELETE_VOLUME,
+                Csi.ControllerServiceCapability.RPC.Type.EXPAND_VOLUME,
+                Csi.ControllerServiceCapability.RPC.Type.GET_CAPACITY,
+                Csi.ControllerServiceCapability.RPC.Type.LIST_VOLUMES,
+                Csi.ControllerServiceCapability.RPC.Type.GET_VOLUME,
+                Csi.ControllerServiceCapability.RPC.Type.VOLUME_CONDITION,
+                Csi.ControllerServiceCapability.RPC.Type.SINGLE_NODE_MULTI_WRITER);
+        assertCode(Status.Code.UNIMPLEMENTED, () -> controller.createSnapshot(
+                Csi.CreateSnapshotRequest.getDefaultInstance()));
+    }
+
+    @Test
+    void getCapacity_needsServerAndShare() throws Exception {
+        start(false);
+        assertCode(Status.Code.INVALID_ARGUMENT, () -> controller.getCapacity(Csi.GetCapacityRequest.newBuilder()
+                .putParameters("server", "x").build()));
+        long available = controller.getCapacity(Csi.GetCapacityRequest.newBuilder()
+                .putAllParameters(Map.of("server", "nfs.example.com", "share", "/exports", "onDelete", "retain"))
+                .build()).getAvailableCapacity();
+        assertThat(available).isPositive();
     }
 }

@@ -7,6 +7,7 @@ import io.grpc.Status;
 import io.nfscsi.csi.v1.Csi;
 import io.nfscsi.csi.v1.NodeGrpc;
 import io.nfscsi.mount.MountException;
+import io.nfscsi.testing.FakeMounter;
 import io.nfscsi.testing.InProcessCsi;
 import java.nio.file.Files;
 import java.nio.file.Path;

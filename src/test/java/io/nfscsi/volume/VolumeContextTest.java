@@ -59,7 +59,7 @@ class VolumeContextTest {
 
     @ParameterizedTest
     @ValueSource(strings = {"bogus", "server2", "csi.storage.k8s.io", "storage.k8s.io/pod.name", " server",
-            "onDelete", ""})
+            "onDeleted", ""})
     void parse_unknownKey_isInvalidArgumentNamingIt(String key) {
         Map<String, String> attributes = new LinkedHashMap<>(Map.of("server", "nfs", "share", "/export"));
         attributes.put(key, "x");

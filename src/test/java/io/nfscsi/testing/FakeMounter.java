@@ -1,4 +1,4 @@
-package io.nfscsi.node;
+package io.nfscsi.testing;
 
 import io.grpc.Deadline;
 import io.nfscsi.mount.MountException;
@@ -11,17 +11,17 @@ import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 
 /**
- * A mounter that keeps a mount table in memory, for tests of request handling. It mounts nothing: the tests that
- * claim to mount run in the NFS test bed.
+ * A mounter that keeps a mount table in memory, for tests of request handling. It mounts nothing (a "mounted"
+ * directory is just the local directory): the tests that claim to mount run in the NFS test bed.
  */
-final class FakeMounter implements Mounter {
+public final class FakeMounter implements Mounter {
 
     private final List<String> lines = new ArrayList<>();
     private int nextId = 100;
-    final List<List<String>> mountCalls = new ArrayList<>();
-    MountException.Kind failWith;
-    CountDownLatch mountGate;
-    final CountDownLatch mountEntered = new CountDownLatch(1);
+    public final List<List<String>> mountCalls = new ArrayList<>();
+    public volatile MountException.Kind failWith;
+    public volatile CountDownLatch mountGate;
+    public final CountDownLatch mountEntered = new CountDownLatch(1);
 
     @Override
     public synchronized void mount(String source, Path target, String fsType, List<String> options,
@@ -43,6 +43,11 @@ final class FakeMounter implements Mounter {
         String type = options.stream().anyMatch(o -> o.matches("n?f?s?vers=3")) ? "nfs" : "nfs4";
         lines.add(nextId++ + " 1 0:50 / " + target + " " + ro + ",relatime shared:1 - " + type + " " + source
                 + " " + ro + ",vers=4.1");
+    }
+
+    /** How many mounts are in the table now. */
+    public synchronized int mounted() {
+        return lines.size();
     }
 
     @Override

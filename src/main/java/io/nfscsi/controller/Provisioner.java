@@ -1,0 +1,284 @@
+package io.nfscsi.controller;
+
+import io.grpc.Deadline;
+import io.nfscsi.controller.SharePool.Lease;
+import io.nfscsi.controller.SharePool.ShareKey;
+import io.nfscsi.controller.VolumeRecords.Record;
+import io.nfscsi.error.CsiException;
+import io.nfscsi.fs.SafePaths;
+import io.nfscsi.fs.TreeDeleter;
+import io.nfscsi.mount.BoundedIo;
+import io.nfscsi.mount.MountException;
+import io.nfscsi.mount.Posix;
+import io.nfscsi.volume.MountOptions;
+import io.nfscsi.volume.NfsSource;
+import io.nfscsi.volume.OnDelete;
+import io.nfscsi.volume.VolumeId;
+import io.nfscsi.volume.VolumeParameters;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.LinkOption;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.ZoneOffset;
+import java.time.format.DateTimeFormatter;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Dynamic provisioning on NFS shares: each volume is a directory below a share, described by a record on the
+ * share ({@link VolumeRecords}). Every method works through a pooled mount of the share ({@link SharePool}) and
+ * touches nothing outside the volume's directory, its record and, on delete, the empty parents it leaves.
+ */
+final class Provisioner {
+
+    private static final Logger log = LoggerFactory.getLogger(Provisioner.class);
+    /** Archive names end with this UTC timestamp, e.g. {@code archived-team-a-data-20261125T231500Z}. */
+    static final DateTimeFormatter ARCHIVE_TIME =
+            DateTimeFormatter.ofPattern("yyyyMMdd'T'HHmmss'Z'").withZone(ZoneOffset.UTC);
+    static final String ARCHIVE_PREFIX = "archived-";
+
+    /** What CreateVolume returns. */
+    record Created(VolumeId id, long capacityBytes, Map<String, String> volumeContext) {}
+
+    /** A volume as ListVolumes and ControllerGetVolume show it. */
+    record Listed(VolumeId id, long capacityBytes, Map<String, String> volumeContext, boolean abnormal,
+                  String message) {}
+
+    private final SharePool pool;
+    private final BoundedIo io;
+    private final Clock clock;
+    private final OnDelete defaultOnDelete;
+    private final Duration mountTimeout;
+    private final int deleteParallelism;
+
+    Provisioner(SharePool pool, BoundedIo io, Clock clock, OnDelete defaultOnDelete, Duration mountTimeout,
+                int deleteParallelism) {
+        this.pool = pool;
+        this.io = io;
+        this.clock = clock;
+        this.defaultOnDelete = defaultOnDelete;
+        this.mountTimeout = mountTimeout;
+        this.deleteParallelism = deleteParallelism;
+    }
+
+    /**
+     * Creates the volume's directory and record, or finds them from an earlier call with the same name.
+     *
+     * @throws CsiException.AlreadyExists when {@code name} exists with other parameters or another capacity
+     */
+    Created create(String name, VolumeParameters params, List<String> mountFlags, long capacityBytes,
+                   Deadline deadline) {
+        List<String> options = MountOptions.merge(mountFlags, List.of(), false);
+        VolumeId id = VolumeId.create(params.server(), params.share(), params.subDir(), name, params.onDelete());
+        try (Lease lease = pool.acquire(new ShareKey(params.shareSource(), options), mountDeadline(deadline))) {
+            Path root = lease.root();
+            Optional<Record> existing = VolumeRecords.read(root, name);
+            if (existing.isPresent()) {
+                Record r = existing.get();
+                if (!r.parameters().equals(params.canonical()) || !r.mountOptions().equals(options)) {
+                    throw new CsiException.AlreadyExists("volume " + name + " exists with other parameters: "
+                            + r.parameters() + " " + r.mountOptions() + "; asked for " + params.canonical() + " "
+                            + options);
+                }
+                if (r.capacityBytes() != capacityBytes) {
+                    throw new CsiException.AlreadyExists("volume " + name + " exists with capacity "
+                            + r.capacityBytes() + " bytes; asked for " + capacityBytes);
+                }
+            }
+            boolean made = SafePaths.createDirectories(root, params.subDir());
+            Path dir = SafePaths.resolveUnder(root, params.subDir());
+            if (params.mountPermissions() > 0) {
+                chmod(dir, params.mountPermissions(), deadline);
+            }
+            if (existing.isEmpty()) {
+                VolumeRecords.write(root, new Record(name, params.subDir(), capacityBytes, params.canonical(),
+                        options, params.onDelete(), clock.instant()));
+                log.info("created volume {} at {}/{}{}", id.format(), params.shareSource(), params.subDir(),
+                        made ? "" : " (the directory existed; reused)");
+            }
+            return new Created(id, capacityBytes, params.volumeContext(options));
+        }
+    }
+
+    /** Deletes, retains or archives the volume as its record (else its ID, else the default) says. Absent: OK. */
+    void delete(VolumeId id, List<String> fallbackOptions, Deadline deadline) {
+        VolumeTarget t = locate(id, fallbackOptions, deadline);
+        try (Lease lease = t.lease) {
+            Path root = lease.root();
+            OnDelete policy = t.record.map(Record::onDelete)
+                    .orElse(id.onDelete() != null ? id.onDelete() : defaultOnDelete);
+            Path dir = SafePaths.resolveUnder(root, id.subDir());
+            boolean exists = Files.exists(dir, LinkOption.NOFOLLOW_LINKS);
+            switch (policy) {
+                case DELETE -> {
+                    if (exists) {
+                        var result = TreeDeleter.delete(root, Path.of(id.subDir()), deleteParallelism, deadline);
+                        log.info("deleted volume {}: {} files, {} directories", id.format(), result.files(),
+                                result.directories());
+                    }
+                    TreeDeleter.removeEmptyParents(root, Path.of(id.subDir()));
+                }
+                case RETAIN -> log.info("retained volume {} at {}/{}", id.format(), id.shareSource(), id.subDir());
+                case ARCHIVE -> {
+                    if (exists) {
+                        archive(root, id);
+                    }
+                }
+            }
+            if (!id.name().isEmpty()) {
+                VolumeRecords.delete(root, id.name());
+            }
+        }
+    }
+
+    private void archive(Path root, VolumeId id) {
+        String name = ARCHIVE_PREFIX + id.subDir().replace('/', '-') + "-" + ARCHIVE_TIME.format(clock.instant());
+        Path source = SafePaths.resolveUnder(root, id.subDir());
+        Path target = root.resolve(name);
+        try {
+            Files.move(source, target, StandardCopyOption.ATOMIC_MOVE);
+        } catch (IOException e) {
+            throw new CsiException.Internal("archiving " + id.subDir() + " as " + name + ": " + e, e);
+        }
+        TreeDeleter.removeEmptyParents(root, Path.of(id.subDir()));
+        log.info("archived volume {} as {}/{}", id.format(), id.shareSource(), name);
+    }
+
+    /** Records the new capacity; the directory must exist. */
+    long expand(VolumeId id, long requiredBytes, Deadline deadline) {
+        VolumeTarget t = locate(id, List.of(), deadline);
+        try (Lease lease = t.lease) {
+            requireDirectory(lease.root(), id);
+            long granted = Math.max(requiredBytes, t.record.map(Record::capacityBytes).orElse(0L));
+            t.record.ifPresent(r -> VolumeRecords.write(lease.root(), r.withCapacity(granted)));
+            return granted;
+        }
+    }
+
+    /** The volume's context, for ValidateVolumeCapabilities; NOT_FOUND when its directory is missing. */
+    Map<String, String> existing(VolumeId id, Deadline deadline) {
+        VolumeTarget t = locate(id, List.of(), deadline);
+        try (Lease lease = t.lease) {
+            requireDirectory(lease.root(), id);
+            return contextOf(id, t.record);
+        }
+    }
+
+    /** The volume with its condition: a missing directory or an unreachable share is abnormal, not an error. */
+    Listed get(VolumeId id, Deadline deadline) {
+        VolumeTarget t;
+        try {
+            t = locate(id, List.of(), deadline);
+        } catch (CsiException.Unavailable | CsiException.DeadlineExceeded | CsiException.Internal
+                 | CsiException.PermissionDenied e) {
+            return new Listed(id, 0, contextOf(id, Optional.empty()), true,
+                    "share " + id.shareSource() + " is unreachable: " + e.getMessage());
+        }
+        try (Lease lease = t.lease) {
+            Path dir = SafePaths.resolveUnder(lease.root(), id.subDir());
+            boolean present = Files.isDirectory(dir, LinkOption.NOFOLLOW_LINKS);
+            return new Listed(id, t.record.map(Record::capacityBytes).orElse(0L), contextOf(id, t.record),
+                    !present, present ? "directory present on " + id.shareSource()
+                    : "directory " + id.subDir() + " is missing from " + id.shareSource());
+        }
+    }
+
+    /** Every volume with a record on the shares this controller has served, sorted by ID. */
+    List<Listed> list(Deadline deadline) {
+        List<Listed> out = new ArrayList<>();
+        for (ShareKey key : pool.known()) {
+            try (Lease lease = pool.acquire(key, mountDeadline(deadline))) {
+                for (Record r : VolumeRecords.list(lease.root())) {
+                    VolumeId id = VolumeId.create(key.share().server(), key.share().path(), r.subDir(), r.name(),
+                            r.onDelete());
+                    boolean present = Files.isDirectory(lease.root().resolve(r.subDir()), LinkOption.NOFOLLOW_LINKS);
+                    out.add(new Listed(id, r.capacityBytes(), contextOf(id, Optional.of(r)), !present,
+                            present ? "directory present" : "directory " + r.subDir() + " is missing"));
+                }
+            }
+        }
+        out.sort(Comparator.comparing(l -> l.id().format()));
+        return out;
+    }
+
+    /** Bytes available on the share. */
+    long capacity(NfsSource share, List<String> mountFlags, Deadline deadline) {
+        List<String> options = MountOptions.merge(mountFlags, List.of(), false);
+        try (Lease lease = pool.acquire(new ShareKey(share, options), mountDeadline(deadline))) {
+            return io.run("statvfs " + lease.root(), deadline, () -> Posix.statvfs(lease.root())).availableBytes();
+        } catch (MountException e) {
+            throw e.toCsi("reading the capacity of " + share);
+        }
+    }
+
+    /** The share mounted with the options the volume was made with, and the volume's record if it has one. */
+    private record VolumeTarget(Lease lease, Optional<Record> record) {}
+
+    private VolumeTarget locate(VolumeId id, List<String> fallbackOptions, Deadline deadline) {
+        NfsSource share = id.shareSource();
+        ShareKey probe = pool.anyMounted(share).orElse(new ShareKey(share, fallbackOptions));
+        Lease lease = pool.acquire(probe, mountDeadline(deadline));
+        Optional<Record> record;
+        try {
+            record = id.name().isEmpty() ? Optional.empty() : VolumeRecords.read(lease.root(), id.name());
+        } catch (RuntimeException e) {
+            lease.close();
+            throw e;
+        }
+        if (record.isPresent() && !record.get().mountOptions().equals(probe.options())) {
+            // the record names the StorageClass's mount options: use a mount made with exactly those
+            lease.close();
+            lease = pool.acquire(new ShareKey(share, record.get().mountOptions()), mountDeadline(deadline));
+        }
+        return new VolumeTarget(lease, record);
+    }
+
+    private static void requireDirectory(Path root, VolumeId id) {
+        if (!Files.isDirectory(SafePaths.resolveUnder(root, id.subDir()), LinkOption.NOFOLLOW_LINKS)) {
+            throw new CsiException.NotFound("volume " + id.format() + " does not exist: no directory "
+                    + id.subDir() + " on " + id.shareSource());
+        }
+    }
+
+    private static Map<String, String> contextOf(VolumeId id, Optional<Record> record) {
+        var context = new java.util.TreeMap<String, String>();
+        context.put("server", id.server());
+        context.put("share", id.share());
+        context.put("subDir", id.subDir());
+        record.ifPresent(r -> {
+            if (!r.mountOptions().isEmpty()) {
+                context.put("mountOptions", String.join(",", r.mountOptions()));
+            }
+            String perms = r.parameters().get("mountPermissions");
+            if (perms != null && !perms.isEmpty() && Integer.parseInt(perms, 8) > 0) {
+                context.put("mountPermissions", perms);
+            }
+            context.put("onDelete", r.onDelete().value());
+        });
+        return context;
+    }
+
+    private void chmod(Path dir, int mode, Deadline deadline) {
+        try {
+            io.run("chmod " + dir, deadline, () -> {
+                Posix.chmod(dir, mode);
+                return null;
+            });
+        } catch (MountException e) {
+            throw e.toCsi("applying mountPermissions " + Integer.toOctalString(mode) + " to " + dir);
+        }
+    }
+
+    private Deadline mountDeadline(Deadline deadline) {
+        return deadline.minimum(Deadline.after(mountTimeout.toNanos(), TimeUnit.NANOSECONDS));
+    }
+}

@@ -1,0 +1,292 @@
+package io.nfscsi.controller;
+
+import io.grpc.Deadline;
+import io.nfscsi.error.CsiException;
+import io.nfscsi.mount.BoundedIo;
+import io.nfscsi.mount.MountEntry;
+import io.nfscsi.mount.MountException;
+import io.nfscsi.mount.Mounter;
+import io.nfscsi.mount.Posix;
+import io.nfscsi.volume.NfsSource;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.locks.ReentrantLock;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The controller's mounts of NFS shares: one per (server, share, mount options), made on first use under the
+ * working directory, shared by every call that needs that share, counted, unmounted after an idle period, and
+ * made again when it has gone stale. No call mounts and unmounts a share for itself, unless the pool is built in
+ * per-request mode, which exists only to measure what pooling saves.
+ */
+final class SharePool {
+
+    private static final Logger log = LoggerFactory.getLogger(SharePool.class);
+    /** How long a share that answered a health check is trusted before the next check. */
+    private static final Duration HEALTH_TTL = Duration.ofSeconds(10);
+    private static final Duration HEALTH_BUDGET = Duration.ofSeconds(5);
+
+    /** What identifies a pooled mount. */
+    record ShareKey(NfsSource share, List<String> options) {
+        ShareKey {
+            options = List.copyOf(options);
+        }
+
+        /** A stable directory name for this key under the working directory. */
+        String directoryName() {
+            try {
+                byte[] digest = MessageDigest.getInstance("SHA-256")
+                        .digest((share.format() + "\n" + String.join(",", options)).getBytes(StandardCharsets.UTF_8));
+                return HexFormat.of().formatHex(digest, 0, 12);
+            } catch (NoSuchAlgorithmException e) {
+                throw new IllegalStateException(e);
+            }
+        }
+    }
+
+    /** A use of a mounted share; closing it returns the share to the pool. */
+    interface Lease extends AutoCloseable {
+        /** The mounted share's root directory. */
+        Path root();
+
+        ShareKey key();
+
+        @Override
+        void close();
+    }
+
+    private static final class Entry {
+        final ShareKey key;
+        final Path path;
+        final ReentrantLock lock = new ReentrantLock();
+        int users;
+        Instant lastUsed;
+        Instant lastHealthy = Instant.MIN;
+
+        Entry(ShareKey key, Path path, Instant now) {
+            this.key = key;
+            this.path = path;
+            this.lastUsed = now;
+        }
+    }
+
+    private final Path workingDir;
+    private final Mounter mounter;
+    private final BoundedIo io;
+    private final Clock clock;
+    private final Duration idleTimeout;
+    private final boolean perRequest;
+    private final Map<ShareKey, Entry> entries = new ConcurrentHashMap<>();
+    private final Set<ShareKey> known = ConcurrentHashMap.newKeySet();
+    private final AtomicLong mounts = new AtomicLong();
+    private final AtomicLong requestCounter = new AtomicLong();
+
+    SharePool(Path workingDir, Mounter mounter, BoundedIo io, Clock clock, Duration idleTimeout, boolean perRequest) {
+        this.workingDir = workingDir;
+        this.mounter = mounter;
+        this.io = io;
+        this.clock = clock;
+        this.idleTimeout = idleTimeout;
+        this.perRequest = perRequest;
+    }
+
+    /**
+     * A lease on the share, mounting it first if it is not mounted (or was stale).
+     *
+     * @throws CsiException DEADLINE_EXCEEDED when the mount, or waiting for another call's mount of the same share,
+     *                      outlasts the deadline; UNAVAILABLE when the share's server does not answer; as
+     *                      {@link MountException#toCsi} for a failed mount
+     */
+    Lease acquire(ShareKey key, Deadline deadline) {
+        known.add(key);
+        if (perRequest) {
+            return acquireForOneRequest(key, deadline);
+        }
+        Entry e = entries.computeIfAbsent(key, k -> new Entry(k, workingDir.resolve(k.directoryName()), clock.instant()));
+        lock(e, deadline);
+        try {
+            if (entries.get(key) != e) {
+                // the reaper retired this entry while we waited for it
+                return acquire(key, deadline);
+            }
+            ensureMounted(e, deadline);
+            e.users++;
+            e.lastUsed = clock.instant();
+        } finally {
+            e.lock.unlock();
+        }
+        return new Lease() {
+            private boolean closed;
+
+            @Override public Path root() { return e.path; }
+
+            @Override public ShareKey key() { return key; }
+
+            @Override
+            public void close() {
+                e.lock.lock();
+                try {
+                    if (!closed) {
+                        closed = true;
+                        e.users--;
+                        e.lastUsed = clock.instant();
+                    }
+                } finally {
+                    e.lock.unlock();
+                }
+            }
+        };
+    }
+
+    /** A pooled mount of {@code share} with any options, if one is mounted now. */
+    Optional<ShareKey> anyMounted(NfsSource share) {
+        return entries.keySet().stream().filter(k -> k.share().equals(share)).findFirst();
+    }
+
+    /** Every share this pool has served since it started. */
+    Set<ShareKey> known() {
+        return Set.copyOf(known);
+    }
+
+    /** How many mounts the pool has made; what pooling saves shows here. */
+    long mountCount() {
+        return mounts.get();
+    }
+
+    /** Unmounts shares that no one has used for the idle timeout; run periodically. */
+    void reapIdle() {
+        Instant cutoff = clock.instant().minus(idleTimeout);
+        for (Entry e : entries.values()) {
+            if (!e.lock.tryLock()) {
+                continue;
+            }
+            try {
+                if (e.users == 0 && e.lastUsed.isBefore(cutoff)) {
+                    entries.remove(e.key, e);
+                    log.info("unmounting share {} from {}: idle since {}", e.key.share(), e.path, e.lastUsed);
+                    unmountQuietly(e.path);
+                }
+            } finally {
+                e.lock.unlock();
+            }
+        }
+    }
+
+    /** Unmounts every pooled share that no call is using; for shutdown. */
+    void closeIdle() {
+        for (Entry e : entries.values()) {
+            if (e.lock.tryLock()) {
+                try {
+                    if (e.users == 0) {
+                        entries.remove(e.key, e);
+                        unmountQuietly(e.path);
+                    }
+                } finally {
+                    e.lock.unlock();
+                }
+            }
+        }
+    }
+
+    private void lock(Entry e, Deadline deadline) {
+        try {
+            if (!e.lock.tryLock(Math.max(0, deadline.timeRemaining(TimeUnit.NANOSECONDS)), TimeUnit.NANOSECONDS)) {
+                throw new CsiException.DeadlineExceeded("waiting for share " + e.key.share()
+                        + " to be mounted by another call took until the deadline");
+            }
+        } catch (InterruptedException ex) {
+            Thread.currentThread().interrupt();
+            throw new CsiException.DeadlineExceeded("interrupted while waiting for share " + e.key.share());
+        }
+    }
+
+    /** Caller holds the entry's lock. */
+    private void ensureMounted(Entry e, Deadline deadline) {
+        Optional<MountEntry> current = mounter.table().at(e.path);
+        if (current.isPresent() && e.key.share().matches(current.get().source())) {
+            if (healthy(e, deadline)) {
+                return;
+            }
+            log.warn("share {} at {} is stale; mounting it again", e.key.share(), e.path);
+            unmountQuietly(e.path);
+        } else if (current.isPresent()) {
+            throw new CsiException.Internal("working mount " + e.path + " holds " + current.get().source()
+                    + " instead of " + e.key.share());
+        }
+        mount(e.key, e.path, deadline);
+        e.lastHealthy = clock.instant();
+    }
+
+    /** A stat of the share root, at most every {@link #HEALTH_TTL}: stale means mount again, hung means fail. */
+    private boolean healthy(Entry e, Deadline deadline) {
+        Instant now = clock.instant();
+        if (Duration.between(e.lastHealthy, now).compareTo(HEALTH_TTL) < 0) {
+            return true;
+        }
+        Deadline budget = deadline.minimum(Deadline.after(HEALTH_BUDGET.toMillis(), TimeUnit.MILLISECONDS));
+        try {
+            io.run("statvfs " + e.path, budget, () -> Posix.statvfs(e.path));
+            e.lastHealthy = now;
+            return true;
+        } catch (MountException ex) {
+            return switch (ex.kind()) {
+                case STALE, NO_SUCH_PATH -> false;
+                case TIMED_OUT -> throw new CsiException.Unavailable("NFS server of share " + e.key.share()
+                        + " does not answer: " + ex.getMessage(), null);
+                case ACCESS_DENIED, FAILED -> throw ex.toCsi("checking share " + e.key.share());
+            };
+        }
+    }
+
+    private void mount(ShareKey key, Path path, Deadline deadline) {
+        try {
+            Files.createDirectories(path);
+        } catch (IOException ex) {
+            throw new CsiException.Internal("cannot create working mount directory " + path + ": " + ex, ex);
+        }
+        try {
+            mounter.mount(key.share().format(), path, "nfs", key.options(), deadline);
+        } catch (MountException ex) {
+            throw ex.toCsi("mounting share " + key.share() + " at " + path);
+        }
+        mounts.incrementAndGet();
+        log.info("mounted share {} at {} with options {}", key.share(), path, key.options());
+    }
+
+    private Lease acquireForOneRequest(ShareKey key, Deadline deadline) {
+        Path path = workingDir.resolve("request-" + requestCounter.incrementAndGet());
+        mount(key, path, deadline);
+        return new Lease() {
+            @Override public Path root() { return path; }
+
+            @Override public ShareKey key() { return key; }
+
+            @Override public void close() { unmountQuietly(path); }
+        };
+    }
+
+    private void unmountQuietly(Path path) {
+        try {
+            mounter.unmount(path, Deadline.after(30, TimeUnit.SECONDS));
+            Files.deleteIfExists(path);
+        } catch (MountException | IOException ex) {
+            log.warn("could not unmount working mount {}: {}", path, ex.getMessage());
+        }
+    }
+}

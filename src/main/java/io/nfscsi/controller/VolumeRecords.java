@@ -1,0 +1,188 @@
+package io.nfscsi.controller;
+
+import io.nfscsi.error.CsiException;
+import io.nfscsi.volume.OnDelete;
+import java.io.IOException;
+import java.io.Reader;
+import java.io.StringWriter;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.AtomicMoveNotSupportedException;
+import java.nio.file.DirectoryStream;
+import java.nio.file.Files;
+import java.nio.file.LinkOption;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Properties;
+import java.util.TreeMap;
+import java.util.UUID;
+import java.util.regex.Pattern;
+
+/**
+ * What CreateVolume was asked, kept on the share itself in a hidden directory beside the volumes
+ * ({@code <share>/.nfs-csi/volumes/<name>.properties}), so that every controller replica and every restart agrees
+ * on it. A record is written to a temporary file and renamed into place: a reader sees the old record or the new
+ * one, never half of one. Volumes made by csi-driver-nfs have no record; callers treat that as "nothing asked
+ * beyond the volume ID".
+ */
+final class VolumeRecords {
+
+    static final String DIRECTORY = ".nfs-csi/volumes";
+    private static final String SUFFIX = ".properties";
+    private static final Pattern SAFE_NAME = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._-]{0,199}");
+
+    /**
+     * One volume's record.
+     *
+     * @param name          the CreateVolume name (the PV name)
+     * @param subDir        the directory below the share
+     * @param capacityBytes the capacity last granted (CreateVolume or ControllerExpandVolume)
+     * @param parameters    the effective parameters, for comparing a repeated CreateVolume
+     * @param mountOptions  the StorageClass mount options, used for every later mount of the share for this volume
+     * @param onDelete      what DeleteVolume does
+     * @param created       when the volume was created
+     */
+    record Record(String name, String subDir, long capacityBytes, Map<String, String> parameters,
+                  List<String> mountOptions, OnDelete onDelete, Instant created) {
+        Record {
+            parameters = Map.copyOf(new TreeMap<>(parameters));
+            mountOptions = List.copyOf(mountOptions);
+        }
+
+        Record withCapacity(long bytes) {
+            return new Record(name, subDir, bytes, parameters, mountOptions, onDelete, created);
+        }
+    }
+
+    private VolumeRecords() {}
+
+    /** The record of {@code name} on the share mounted at {@code shareRoot}, if there is one. */
+    static Optional<Record> read(Path shareRoot, String name) {
+        Path file = file(shareRoot, name);
+        try (Reader in = Files.newBufferedReader(file, StandardCharsets.UTF_8)) {
+            Properties p = new Properties();
+            p.load(in);
+            return Optional.of(decode(p));
+        } catch (NoSuchFileException e) {
+            return Optional.empty();
+        } catch (IOException | RuntimeException e) {
+            throw new CsiException.Internal("cannot read volume record " + file + ": " + e, e);
+        }
+    }
+
+    /** Writes (or replaces) a record, atomically. */
+    static void write(Path shareRoot, Record record) {
+        Path dir = shareRoot.resolve(DIRECTORY);
+        Path file = file(shareRoot, record.name());
+        Path temp = dir.resolve("." + UUID.randomUUID() + ".tmp");
+        try {
+            Files.createDirectories(dir);
+            StringWriter text = new StringWriter();
+            encode(record).store(text, "nfs-csi volume record; written by the controller, do not edit");
+            Files.writeString(temp, text.toString(), StandardCharsets.UTF_8, StandardOpenOption.CREATE_NEW,
+                    StandardOpenOption.WRITE, StandardOpenOption.SYNC);
+            try {
+                Files.move(temp, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+            } catch (AtomicMoveNotSupportedException e) {
+                Files.move(temp, file, StandardCopyOption.REPLACE_EXISTING);
+            }
+        } catch (IOException e) {
+            try {
+                Files.deleteIfExists(temp);
+            } catch (IOException ignored) {
+                // the temporary file is hidden and harmless; the next write uses a new name
+            }
+            throw new CsiException.Internal("cannot write volume record " + file + ": " + e, e);
+        }
+    }
+
+    static void delete(Path shareRoot, String name) {
+        try {
+            Files.deleteIfExists(file(shareRoot, name));
+        } catch (IOException e) {
+            throw new CsiException.Internal("cannot delete the volume record of " + name + ": " + e, e);
+        }
+    }
+
+    /** Every record on the share, in no particular order. */
+    static List<Record> list(Path shareRoot) {
+        Path dir = shareRoot.resolve(DIRECTORY);
+        List<Record> out = new ArrayList<>();
+        if (!Files.isDirectory(dir, LinkOption.NOFOLLOW_LINKS)) {
+            return out;
+        }
+        try (DirectoryStream<Path> files = Files.newDirectoryStream(dir, "*" + SUFFIX)) {
+            for (Path f : files) {
+                try (Reader in = Files.newBufferedReader(f, StandardCharsets.UTF_8)) {
+                    Properties p = new Properties();
+                    p.load(in);
+                    out.add(decode(p));
+                } catch (IOException | RuntimeException e) {
+                    // one unreadable record must not hide the others
+                    org.slf4j.LoggerFactory.getLogger(VolumeRecords.class).warn("skipping volume record {}: {}", f,
+                            e.toString());
+                }
+            }
+        } catch (IOException e) {
+            throw new CsiException.Internal("cannot list volume records in " + dir + ": " + e, e);
+        }
+        return out;
+    }
+
+    /** A file name for any CSI name: the name itself when it is safe, else a digest of it. */
+    static Path file(Path shareRoot, String name) {
+        String base = SAFE_NAME.matcher(name).matches() ? name : "sha256-" + sha256(name);
+        return shareRoot.resolve(DIRECTORY).resolve(base + SUFFIX);
+    }
+
+    private static String sha256(String s) {
+        try {
+            return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(s.getBytes(StandardCharsets.UTF_8)));
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    private static Properties encode(Record r) {
+        Properties p = new Properties();
+        p.setProperty("version", "1");
+        p.setProperty("name", r.name());
+        p.setProperty("subDir", r.subDir());
+        p.setProperty("capacityBytes", Long.toString(r.capacityBytes()));
+        p.setProperty("mountOptions", String.join(",", r.mountOptions()));
+        p.setProperty("onDelete", r.onDelete().value());
+        p.setProperty("created", r.created().toString());
+        r.parameters().forEach((k, v) -> p.setProperty("parameter." + k, v));
+        return p;
+    }
+
+    private static Record decode(Properties p) {
+        Map<String, String> parameters = new TreeMap<>();
+        for (String key : p.stringPropertyNames()) {
+            if (key.startsWith("parameter.")) {
+                parameters.put(key.substring("parameter.".length()), p.getProperty(key));
+            }
+        }
+        String options = p.getProperty("mountOptions", "");
+        return new Record(required(p, "name"), required(p, "subDir"), Long.parseLong(required(p, "capacityBytes")),
+                parameters, options.isEmpty() ? List.of() : List.of(options.split(",")),
+                OnDelete.parse("record.onDelete", required(p, "onDelete")), Instant.parse(required(p, "created")));
+    }
+
+    private static String required(Properties p, String key) {
+        String v = p.getProperty(key);
+        if (v == null) {
+            throw new IllegalArgumentException("missing " + key);
+        }
+        return v;
+    }
+}

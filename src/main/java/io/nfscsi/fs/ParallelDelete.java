@@ -1,0 +1,502 @@
+package io.nfscsi.fs;
+
+import static java.nio.file.LinkOption.NOFOLLOW_LINKS;
+import static java.util.concurrent.TimeUnit.NANOSECONDS;
+
+import io.grpc.Deadline;
+import io.nfscsi.error.CsiException;
+import java.io.IOException;
+import java.nio.file.DirectoryIteratorException;
+import java.nio.file.DirectoryNotEmptyException;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.nio.file.SecureDirectoryStream;
+import java.nio.file.attribute.BasicFileAttributes;
+import java.time.Duration;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Deque;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ForkJoinPool;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicReference;
+
+/**
+ * The parallel part of {@link TreeDeleter}: empties a directory below an open parent handle and removes it.
+ *
+ * <p>Over NFS every call is a round trip, so the work is cut into tasks that never wait for one another (list a
+ * directory; lstat and unlink a batch of its entries; remove a directory once its count of unfinished work drops to
+ * zero), run by a pool of {@code parallelism} platform threads: that many calls are in flight whenever there is
+ * that much work. Platform threads, because the JDK does not compensate a virtual thread's carrier for these
+ * file-system calls, so virtual threads would cap the calls in flight at the number of cores. The pool is LIFO per
+ * thread, so each thread goes depth-first, and idle threads steal the oldest, largest pieces of work.
+ *
+ * <p>Every directory is reached through the open handle of its parent and opened with {@code O_NOFOLLOW}. Handles
+ * are closed when idle once more than a budget are open, and reopened on demand: from the parent's handle, or,
+ * going up, through the child's {@code ..}; a reopened directory must have the device and inode it had when first
+ * opened. No step recurses, so neither the Java stack nor the number of open handles grows with the tree's depth.
+ */
+final class ParallelDelete {
+
+    /**
+     * Entries handled per task: small enough that one large directory spreads over every thread, large enough that
+     * scheduling costs nothing next to the file-system calls.
+     */
+    static final int BATCH = 16;
+
+    /** How long to wait, once stopped, for threads to finish the call each is in, before leaving them behind. */
+    private static final Duration STRAGGLERS = Duration.ofSeconds(1);
+
+    /** What the caller learns: the counts, and (for tests) how many handles were open at most. */
+    record Outcome(long files, long directories, int peakOpenHandles) {}
+
+    /** A directory being emptied. Its handle may be closed while no one uses it, and reopened. */
+    private static final class Node {
+        final Node parent;
+        final Path name;
+        /** Work that must finish before this directory is empty: its listing, its batches, its subdirectories. */
+        final AtomicInteger pending = new AtomicInteger(1);
+        // guarded by this
+        SecureDirectoryStream<Path> handle;
+        Object key;
+        int users;
+        boolean queuedIdle;
+
+        Node(Node parent, Path name) {
+            this.parent = parent;
+            this.name = name;
+        }
+    }
+
+    /** Thrown to unwind a task once the run has failed; the failure itself is recorded in {@code failure}. */
+    private static final class Stopped extends RuntimeException {
+        Stopped() {
+            super(null, null, false, false);
+        }
+    }
+
+    private static final Stopped STOPPED = new Stopped();
+
+    /** Stands for an expired deadline in {@code failure}; the message is written at the end, with final counts. */
+    private static final Throwable DEADLINE = new Stopped();
+
+    @FunctionalInterface
+    private interface Step {
+        void run() throws IOException;
+    }
+
+    private final String context;
+    private final Deadline deadline;
+    private final int handleBudget;
+    private final ForkJoinPool pool;
+    private final Node base;
+    private final AtomicLong files = new AtomicLong();
+    private final AtomicLong directories = new AtomicLong();
+    private final AtomicReference<Throwable> failure = new AtomicReference<>();
+    private final CountDownLatch finished = new CountDownLatch(1);
+    /** Nodes whose handle was open and unused when last released, oldest first: the order of closing. */
+    private final ConcurrentLinkedQueue<Node> idle = new ConcurrentLinkedQueue<>();
+    private final Set<SecureDirectoryStream<Path>> openHandles = ConcurrentHashMap.newKeySet();
+    private final AtomicInteger open = new AtomicInteger();
+    private final AtomicInteger peakOpen = new AtomicInteger();
+
+    private ParallelDelete(SecureDirectoryStream<Path> parent, String context, int parallelism, Deadline deadline,
+                           int handleBudget) {
+        this.context = context;
+        this.deadline = deadline;
+        this.handleBudget = handleBudget;
+        this.pool = new ForkJoinPool(parallelism, ForkJoinPool.defaultForkJoinWorkerThreadFactory, null, false);
+        this.base = new Node(null, null);
+        base.handle = parent;
+        base.users = 1; // never idle, so never closed before the end
+    }
+
+    /**
+     * Empties the directory {@code name} in {@code parent} and removes it. Takes ownership of {@code parent}, which
+     * is closed when this returns, or, if a thread is still blocked in the kernel then, when it comes back.
+     *
+     * @param context      what is being done, to start messages ("deleting a/b")
+     * @param handleBudget open directory handles above which idle ones are closed
+     * @throws CsiException.DeadlineExceeded when the deadline expires first; what was removed stays removed
+     * @throws CsiException.Aborted          when a directory was replaced by another while it was being emptied
+     * @throws CsiException.Internal         on any other failure of a file-system call
+     */
+    static Outcome run(SecureDirectoryStream<Path> parent, Path name, String context, int parallelism,
+                       Deadline deadline, int handleBudget) {
+        ParallelDelete run = new ParallelDelete(parent, context, parallelism, deadline, handleBudget);
+        Node target = new Node(run.base, name);
+        run.fork(() -> run.list(target));
+        run.await();
+        Throwable failed = run.failure.get();
+        if (failed != null) {
+            throw run.describe(failed);
+        }
+        return new Outcome(run.files.get(), run.directories.get(), run.peakOpen.get());
+    }
+
+    private void await() {
+        try {
+            // The threads check the deadline between calls; this bound is for a call that never returns (a hung
+            // server), which no check between calls can notice.
+            if (!finished.await(Math.max(0, deadline.timeRemaining(NANOSECONDS)), NANOSECONDS)) {
+                fail(DEADLINE);
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            fail(e);
+        }
+        pool.shutdown();
+        boolean terminated;
+        try {
+            terminated = pool.awaitTermination(STRAGGLERS.toNanos(), NANOSECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            terminated = false;
+        }
+        if (terminated) {
+            closeAll();
+        } else {
+            // Closing a handle waits for the calls in progress on it; let the last blocked thread's return do it.
+            Thread.ofPlatform().daemon().name("fs-delete-cleanup").start(() -> {
+                pool.close(); // waits for termination
+                closeAll();
+            });
+        }
+    }
+
+    private CsiException describe(Throwable failed) {
+        long removed = files.get() + directories.get();
+        String progress = removed + " entries removed, the rest remains; retry continues";
+        if (failed == DEADLINE) {
+            return new CsiException.DeadlineExceeded(context + ": " + progress);
+        }
+        if (failed instanceof CsiException e) {
+            return e;
+        }
+        if (failed instanceof InterruptedException) {
+            return new CsiException.Internal(context + ": interrupted; " + progress, failed);
+        }
+        return new CsiException.Internal(context + ": " + failed.getMessage() + "; " + progress, failed);
+    }
+
+    private void fail(Throwable t) {
+        failure.compareAndSet(null, t);
+        finished.countDown();
+    }
+
+    /** Called before each file-system call: stops the task once the run has failed or the deadline passed. */
+    private void checkpoint() {
+        if (failure.get() != null) {
+            throw STOPPED;
+        }
+        if (deadline.isExpired()) {
+            fail(DEADLINE);
+            throw STOPPED;
+        }
+    }
+
+    private void fork(Step step) {
+        // Called from a worker, execute() pushes onto that worker's own queue: LIFO, hence depth-first.
+        pool.execute(() -> {
+            try {
+                checkpoint();
+                step.run();
+            } catch (Stopped e) {
+                // the failure that stopped us is already recorded
+            } catch (IOException | RuntimeException | Error e) {
+                fail(e);
+            }
+        });
+    }
+
+    // --- the three kinds of task ---
+
+    /** Lists {@code dir}, handing its entries out in batches while the listing goes on. */
+    private void list(Node dir) throws IOException {
+        SecureDirectoryStream<Path> handle;
+        try {
+            handle = acquire(dir);
+        } catch (NoSuchFileException e) {
+            finishedOne(dir); // removed by another deletion at work on the same tree (a retry overlapping us)
+            return;
+        }
+        try {
+            // A node is listed only right after its handle was opened (the first time, or after a failed rmdir
+            // closed it), so the stream has not been iterated, which a stream allows only once.
+            List<Path> batch = new ArrayList<>(BATCH);
+            for (Path entry : handle) {
+                batch.add(entry.getFileName());
+                if (batch.size() == BATCH) {
+                    removeLater(dir, batch);
+                    batch = new ArrayList<>(BATCH);
+                    checkpoint();
+                }
+            }
+            if (!batch.isEmpty()) {
+                removeLater(dir, batch);
+            }
+        } catch (DirectoryIteratorException e) {
+            throw e.getCause();
+        } finally {
+            release(dir);
+        }
+        finishedOne(dir);
+    }
+
+    private void removeLater(Node dir, List<Path> names) {
+        dir.pending.incrementAndGet();
+        fork(() -> remove(dir, names));
+    }
+
+    /** Removes each of {@code names} in {@code dir}: a non-directory (a symlink too) at once, a directory later. */
+    private void remove(Node dir, List<Path> names) throws IOException {
+        SecureDirectoryStream<Path> handle;
+        try {
+            handle = acquire(dir);
+        } catch (NoSuchFileException e) {
+            finishedOne(dir); // removed by another deletion, with these entries
+            return;
+        }
+        try {
+            for (Path name : names) {
+                checkpoint();
+                BasicFileAttributes attrs = Dirs.lstat(handle, name);
+                if (attrs == null) {
+                    continue; // gone since the listing: an earlier attempt still running, or the pod
+                }
+                if (attrs.isDirectory()) {
+                    Node child = new Node(dir, name);
+                    dir.pending.incrementAndGet();
+                    fork(() -> list(child));
+                    continue;
+                }
+                try {
+                    handle.deleteFile(name); // unlinkat(2) without AT_REMOVEDIR: a link is removed, not followed
+                    files.incrementAndGet();
+                } catch (NoSuchFileException e) {
+                    // gone since the lstat
+                }
+            }
+        } finally {
+            release(dir);
+        }
+        finishedOne(dir);
+    }
+
+    private void finishedOne(Node dir) throws IOException {
+        if (dir.pending.decrementAndGet() == 0) {
+            removeEmptied(dir);
+        }
+    }
+
+    /** Removes {@code dir}, now empty, from its parent, and each ancestor that this empties in turn. */
+    private void removeEmptied(Node dir) throws IOException {
+        Node held = null; // an ancestor reached by going up: still held, so that its ".." can be opened
+        while (true) {
+            checkpoint();
+            Node parent = dir.parent;
+            SecureDirectoryStream<Path> parentHandle;
+            try {
+                parentHandle = acquireParent(dir);
+            } catch (NoSuchFileException e) {
+                parentHandle = null; // the parent is gone, and this directory with it: another deletion at work
+            } finally {
+                if (held != null) {
+                    release(held);
+                }
+            }
+            boolean keepParent = false;
+            try {
+                closeHandle(dir);
+                if (parentHandle != null && !removeFrom(parentHandle, dir)) {
+                    return;
+                }
+                if (parent == base) {
+                    finished.countDown();
+                    return;
+                }
+                if (parent.pending.decrementAndGet() != 0) {
+                    return;
+                }
+                keepParent = parentHandle != null;
+            } finally {
+                if (parentHandle != null && !keepParent) {
+                    release(parent);
+                }
+            }
+            dir = parent;
+            held = keepParent ? parent : null;
+        }
+    }
+
+    /** Removes the empty {@code dir}; false when it turned out not to be empty and is being listed again. */
+    private boolean removeFrom(SecureDirectoryStream<Path> parentHandle, Node dir) throws IOException {
+        try {
+            parentHandle.deleteDirectory(dir.name);
+            directories.incrementAndGet();
+        } catch (DirectoryNotEmptyException e) {
+            // Created after the listing, or missed by it (NFS may skip entries of a directory that changes while
+            // it is read): list it again, reopened through the parent, with the same device and inode.
+            dir.pending.set(1);
+            fork(() -> list(dir));
+            return false;
+        } catch (NoSuchFileException e) {
+            // removed by another deletion at work on the same tree; it counts as done here too
+        }
+        return true;
+    }
+
+    // --- handles: open on demand, closed when idle and over budget ---
+
+    /** Holds {@code node}'s handle open until {@link #release}, reopening it if it was closed. */
+    private SecureDirectoryStream<Path> acquire(Node node) throws IOException {
+        SecureDirectoryStream<Path> handle = tryUse(node);
+        if (handle != null) {
+            return handle;
+        }
+        // Walk up to the nearest open ancestor (the base always is), then reopen downwards.
+        Deque<Node> closed = new ArrayDeque<>();
+        Node above = node;
+        do {
+            closed.push(above);
+            above = above.parent;
+            handle = tryUse(above);
+        } while (handle == null);
+        while (!closed.isEmpty()) {
+            Node next = closed.pop();
+            SecureDirectoryStream<Path> nextHandle;
+            try {
+                synchronized (next) {
+                    if (next.handle == null) {
+                        next.handle = openVerified(handle, next.name, next);
+                    }
+                    next.users++;
+                    nextHandle = next.handle;
+                }
+            } finally {
+                release(above);
+                closeIdleOverBudget(); // at each step: a long chain must not have all of itself open at once
+            }
+            above = next;
+            handle = nextHandle;
+        }
+        return handle;
+    }
+
+    /**
+     * Holds the parent of {@code node} open. Going up, the parent is reopened through the child's {@code ..}, one
+     * call, rather than by walking down from the nearest open ancestor.
+     */
+    private SecureDirectoryStream<Path> acquireParent(Node node) throws IOException {
+        Node parent = node.parent;
+        SecureDirectoryStream<Path> handle = tryUse(parent);
+        if (handle != null) {
+            return handle;
+        }
+        SecureDirectoryStream<Path> child = tryUse(node);
+        if (child == null) {
+            return acquire(parent);
+        }
+        try {
+            synchronized (parent) {
+                if (parent.handle == null) {
+                    parent.handle = openVerified(child, node.name.getFileSystem().getPath(".."), parent);
+                }
+                parent.users++;
+                return parent.handle;
+            }
+        } finally {
+            release(node);
+            closeIdleOverBudget();
+        }
+    }
+
+    private static SecureDirectoryStream<Path> tryUse(Node node) {
+        synchronized (node) {
+            if (node.handle == null) {
+                return null;
+            }
+            node.users++;
+            return node.handle;
+        }
+    }
+
+    private void release(Node node) {
+        synchronized (node) {
+            node.users--;
+            if (node.users > 0 || node.handle == null || node.queuedIdle) {
+                return;
+            }
+            node.queuedIdle = true;
+        }
+        idle.add(node);
+    }
+
+    /** Opens {@code name} without following a link; caller holds {@code node}'s lock. */
+    private SecureDirectoryStream<Path> openVerified(SecureDirectoryStream<Path> from, Path name, Node node)
+            throws IOException {
+        SecureDirectoryStream<Path> handle = from.newDirectoryStream(name, NOFOLLOW_LINKS);
+        try {
+            Object key = Dirs.key(handle);
+            if (node.key == null) {
+                node.key = key;
+            } else if (!node.key.equals(key)) {
+                throw new CsiException.Aborted(context + ": a directory was replaced by another while it was being"
+                        + " emptied; retry continues");
+            }
+        } catch (IOException | RuntimeException e) {
+            Dirs.closeQuietly(handle);
+            throw e;
+        }
+        openHandles.add(handle);
+        peakOpen.accumulateAndGet(open.incrementAndGet(), Math::max);
+        return handle;
+    }
+
+    private void closeHandle(Node node) {
+        synchronized (node) {
+            if (node.handle != null) {
+                close(node.handle);
+                node.handle = null;
+            }
+        }
+    }
+
+    private void close(SecureDirectoryStream<Path> handle) {
+        if (openHandles.remove(handle)) {
+            open.decrementAndGet();
+        }
+        Dirs.closeQuietly(handle);
+    }
+
+    /** Closes idle handles, least recently released first, while more than the budget are open. */
+    private void closeIdleOverBudget() {
+        // Never called under a node's lock: it takes other nodes' locks, and two threads each holding one lock
+        // while wanting the other's would deadlock.
+        while (open.get() > handleBudget) {
+            Node node = idle.poll();
+            if (node == null) {
+                return;
+            }
+            synchronized (node) {
+                node.queuedIdle = false;
+                if (node.users == 0 && node.handle != null) {
+                    close(node.handle);
+                    node.handle = null;
+                }
+            }
+        }
+    }
+
+    private void closeAll() {
+        for (SecureDirectoryStream<Path> handle : openHandles) {
+            close(handle);
+        }
+        Dirs.closeQuietly(base.handle);
+    }
+}
