@@ -195,7 +195,12 @@ final class Provisioner {
     /** Every volume with a record on the shares this controller has served, sorted by ID. */
     List<Listed> list(Deadline deadline) {
         List<Listed> out = new ArrayList<>();
+        // a share mounted with several option sets holds one set of records: list each share once
+        Map<NfsSource, ShareKey> shares = new java.util.HashMap<>();
         for (ShareKey key : pool.known()) {
+            shares.putIfAbsent(key.share(), key);
+        }
+        for (ShareKey key : shares.values()) {
             try (Lease lease = pool.acquire(key, mountDeadline(deadline))) {
                 for (Record r : VolumeRecords.list(lease.root())) {
                     VolumeId id = VolumeId.create(key.share().server(), key.share().path(), r.subDir(), r.name(),

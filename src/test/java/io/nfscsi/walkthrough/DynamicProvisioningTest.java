@@ -160,6 +160,7 @@ class DynamicProvisioningTest {
         Csi.Volume victim = create("pvc-victim", "ns", "victim", storageClass(), List.of());
         Csi.Volume attacker = create("pvc-attacker", "ns", "attacker", storageClass(), List.of());
         Files.writeString(SHARE.resolve("pvc-victim/precious"), "keep");
+        Files.writeString(EXPORT.resolve("outside-canary"), "keep");
         Path target = Kubelet.newTarget("pvc-attacker");
         driver.node().nodePublishVolume(Kubelet.publish(attacker.getVolumeId(), target,
                 attacker.getVolumeContextMap(), false, List.of()));
@@ -171,7 +172,7 @@ class DynamicProvisioningTest {
         assertThat(SHARE.resolve("pvc-attacker")).doesNotExist();
         assertThat(SHARE.resolve("pvc-victim/precious")).hasContent("keep");
         assertThat(Path.of("/etc/hostname")).exists();
-        assertThat(EXPORT.resolve("mongodb")).as("the export's other content").exists();
+        assertThat(EXPORT.resolve("outside-canary")).as("the export's other content").hasContent("keep");
         driver.controller().deleteVolume(Provisioner.delete(victim.getVolumeId()));
     }
 
