@@ -22,6 +22,7 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ForkJoinPool;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
@@ -39,7 +40,12 @@ import java.util.concurrent.atomic.AtomicReference;
  * <p>Every directory is reached through the open handle of its parent and opened with {@code O_NOFOLLOW}. Handles
  * are closed when idle once more than a budget are open, and reopened on demand: from the parent's handle, or,
  * going up, through the child's {@code ..}; a reopened directory must have the device and inode it had when first
- * opened. No step recurses, so neither the Java stack nor the number of open handles grows with the tree's depth.
+ * opened. No step recurses, so neither the Java stack nor the number of open handles grows with the tree's depth;
+ * a tree deeper than the budget costs extra opens instead.
+ *
+ * <p>Between the lstat that finds a directory and the open of it, a pod still writing to the tree could put a FIFO
+ * in its place: the open would then block (the JDK opens without {@code O_DIRECTORY} or {@code O_NONBLOCK}). The
+ * deadline still ends the call, but that one thread stays blocked until the FIFO gets a writer.
  */
 final class ParallelDelete {
 
@@ -48,6 +54,12 @@ final class ParallelDelete {
      * scheduling costs nothing next to the file-system calls.
      */
     static final int BATCH = 16;
+
+    /**
+     * Unfinished pieces of one directory above which its lister removes a batch itself instead of queueing it:
+     * listing is far faster than unlinking, and a directory of millions of entries must not be queued whole.
+     */
+    private static final int MAX_PENDING = 1024;
 
     /** How long to wait, once stopped, for threads to finish the call each is in, before leaving them behind. */
     private static final Duration STRAGGLERS = Duration.ofSeconds(1);
@@ -104,6 +116,8 @@ final class ParallelDelete {
     private final Set<SecureDirectoryStream<Path>> openHandles = ConcurrentHashMap.newKeySet();
     private final AtomicInteger open = new AtomicInteger();
     private final AtomicInteger peakOpen = new AtomicInteger();
+    private final AtomicLong releases = new AtomicLong();
+    private final AtomicBoolean sweeping = new AtomicBoolean();
 
     private ParallelDelete(SecureDirectoryStream<Path> parent, String context, int parallelism, Deadline deadline,
                            int handleBudget) {
@@ -214,7 +228,7 @@ final class ParallelDelete {
         });
     }
 
-    // --- the three kinds of task ---
+    // --- tasks ---
 
     /** Lists {@code dir}, handing its entries out in batches while the listing goes on. */
     private void list(Node dir) throws IOException {
@@ -232,7 +246,12 @@ final class ParallelDelete {
             for (Path entry : handle) {
                 batch.add(entry.getFileName());
                 if (batch.size() == BATCH) {
-                    removeLater(dir, batch);
+                    if (dir.pending.get() > MAX_PENDING) {
+                        dir.pending.incrementAndGet();
+                        remove(dir, batch);
+                    } else {
+                        removeLater(dir, batch);
+                    }
                     batch = new ArrayList<>(BATCH);
                     checkpoint();
                 }
@@ -435,6 +454,32 @@ final class ParallelDelete {
             node.queuedIdle = true;
         }
         idle.add(node);
+        if (releases.incrementAndGet() % (4L * handleBudget + 64) == 0) {
+            dropRemovedFromIdle();
+        }
+    }
+
+    /**
+     * Drops the nodes whose handle was closed from the idle queue, where removed directories would otherwise pile
+     * up (one per directory of the tree) until closing idle handles happens to reach them.
+     */
+    private void dropRemovedFromIdle() {
+        if (!sweeping.compareAndSet(false, true)) {
+            return;
+        }
+        try {
+            idle.removeIf(node -> {
+                synchronized (node) {
+                    if (node.handle != null) {
+                        return false;
+                    }
+                    node.queuedIdle = false;
+                    return true;
+                }
+            });
+        } finally {
+            sweeping.set(false);
+        }
     }
 
     /** Opens {@code name} without following a link; caller holds {@code node}'s lock. */

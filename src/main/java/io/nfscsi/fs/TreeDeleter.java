@@ -14,7 +14,8 @@ import java.util.List;
 /**
  * Deletes a volume's directory tree on a share, never following a symbolic link and never touching anything
  * outside the tree, whatever links a pod planted in it (to "/", to "..", to a sibling volume). Every call is made
- * relative to an open directory handle; a link is removed as a link.
+ * relative to an open directory handle; a link is removed as a link. Permissions are left as they are: a
+ * directory without write permission (mode 0500) can be emptied only by root, as the controller runs.
  */
 public final class TreeDeleter {
 
