@@ -33,12 +33,13 @@ public record DriverConfig(Endpoint endpoint, String nodeId, String driverName, 
      * @param mountPerRequest   mount the share for every call instead of pooling (for benchmarks)
      * @param deleteParallelism file-system operations in flight during a tree delete
      * @param archiveRetention  archives older than this are removed in the background; zero keeps them
+     * @param shareCheckInterval how often a pooled share is checked for staleness before use
      */
     public record Provisioning(OnDelete defaultOnDelete, Duration shareIdleTimeout, boolean mountPerRequest,
-                               int deleteParallelism, Duration archiveRetention) {
+                               int deleteParallelism, Duration archiveRetention, Duration shareCheckInterval) {
 
-        public static final Provisioning DEFAULTS =
-                new Provisioning(OnDelete.DELETE, Duration.ofMinutes(5), false, 32, Duration.ZERO);
+        public static final Provisioning DEFAULTS = new Provisioning(OnDelete.DELETE, Duration.ofMinutes(5), false,
+                32, Duration.ZERO, Duration.ofSeconds(10));
 
         public Provisioning {
             Objects.requireNonNull(defaultOnDelete, "defaultOnDelete");
@@ -50,6 +51,9 @@ public record DriverConfig(Endpoint endpoint, String nodeId, String driverName, 
             }
             if (archiveRetention.isNegative()) {
                 throw new IllegalArgumentException("--archive-retention must not be negative");
+            }
+            if (shareCheckInterval.isNegative()) {
+                throw new IllegalArgumentException("--share-check-interval must not be negative");
             }
         }
     }

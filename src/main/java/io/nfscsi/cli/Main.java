@@ -77,6 +77,12 @@ public final class Main implements Callable<Integer> {
             description = "How long the controller keeps an unused share mounted (default: ${DEFAULT-VALUE}).")
     Duration shareIdleTimeout;
 
+    @Option(names = "--share-check-interval", paramLabel = "DURATION", defaultValue = "10s",
+            converter = DurationConverter.class,
+            description = "How long a pooled share that answered a stat is trusted before the next check for a "
+                    + "stale mount; 0 checks before every use (default: ${DEFAULT-VALUE}).")
+    Duration shareCheckInterval;
+
     @Option(names = "--archive-retention", paramLabel = "DURATION", defaultValue = "0",
             converter = DurationConverter.class,
             description = "Remove archived volumes older than this, in the background; 0 keeps them "
@@ -120,7 +126,7 @@ public final class Main implements Callable<Integer> {
         return new DriverConfig(Endpoint.parse(endpoint), node, driverName, mountTimeout, statsTimeout,
                 workingMountDir, shutdownGrace, verbosity, new DriverConfig.Provisioning(
                         onDeletePolicy(defaultOnDelete), shareIdleTimeout, mountPerRequest, deleteParallelism,
-                        archiveRetention));
+                        archiveRetention, shareCheckInterval));
     }
 
     private static OnDelete onDeletePolicy(String value) {
@@ -147,12 +153,15 @@ public final class Main implements Callable<Integer> {
         BoundedIo io = new BoundedIo(64);
         CommandMounter mounter = new CommandMounter(16, io);
         DriverConfig.Provisioning p = config.provisioning();
+        ControllerService controller = ControllerService.create(new ControllerSettings(config.workingMountDir(),
+                mounter, io,
+                        Clock.systemUTC(), p.defaultOnDelete(), config.mountTimeout(), p.shareIdleTimeout(),
+                        p.mountPerRequest(), p.deleteParallelism(), p.archiveRetention(),
+                        p.shareCheckInterval()));
         List<BindableService> services = List.of(
                 new IdentityService(config.driverName(), version,
                         Readiness.of(Readiness.MOUNT_NFS, List.of(config.workingMountDir()))),
-                ControllerService.create(new ControllerSettings(config.workingMountDir(), mounter, io,
-                        Clock.systemUTC(), p.defaultOnDelete(), config.mountTimeout(), p.shareIdleTimeout(),
-                        p.mountPerRequest(), p.deleteParallelism(), p.archiveRetention())),
+                controller,
                 new NodeService(config.nodeId(), mounter, io, config.mountTimeout(),
                         config.statsTimeout(), Clock.systemUTC()));
         log.info("nfs-csi {} starting: driver {}, node {}, mount timeout {}", version, config.driverName(),
@@ -162,6 +171,7 @@ public final class Main implements Callable<Integer> {
             log.info("signal received; finishing in-flight calls for up to {}",
                     GoDuration.format(config.shutdownGrace()));
             server.stop(config.shutdownGrace());
+            controller.shutdown();
         }, "shutdown");
         Runtime.getRuntime().addShutdownHook(stopper);
         server.awaitTermination();

@@ -48,18 +48,25 @@ public final class ControllerService extends ControllerGrpc.ControllerImplBase {
 
     private final Provisioner provisioner;
     private final OnDelete defaultOnDelete;
+    private final Runnable onShutdown;
     private final KeyedLocks locks = new KeyedLocks();
 
-    ControllerService(Provisioner provisioner, OnDelete defaultOnDelete) {
+    ControllerService(Provisioner provisioner, OnDelete defaultOnDelete, Runnable onShutdown) {
         this.provisioner = provisioner;
         this.defaultOnDelete = defaultOnDelete;
+        this.onShutdown = onShutdown;
     }
 
     /** The controller of a driver started with these settings. */
     public static ControllerService create(ControllerSettings settings) {
         SharePool pool = settings.pool();
         return new ControllerService(new Provisioner(pool, settings.io(), settings.clock(), settings.defaultOnDelete(),
-                settings.mountTimeout(), settings.deleteParallelism()), settings.defaultOnDelete());
+                settings.mountTimeout(), settings.deleteParallelism()), settings.defaultOnDelete(), pool::closeIdle);
+    }
+
+    /** Unmounts the shares the controller mounted; call once the server has stopped taking calls. */
+    public void shutdown() {
+        onShutdown.run();
     }
 
     @Override

@@ -19,14 +19,17 @@ import java.util.concurrent.TimeUnit;
  * @param mountPerRequest   mount and unmount the share for every call (for comparison benchmarks only)
  * @param deleteParallelism how many file-system operations a tree delete keeps in flight
  * @param archiveRetention  archives older than this are removed in the background; zero keeps them forever
+ * @param shareCheckInterval how long a pooled share that answered a health check is trusted before the next one
  */
 public record ControllerSettings(Path workingMountDir, Mounter mounter, BoundedIo io, Clock clock,
                                  OnDelete defaultOnDelete, Duration mountTimeout, Duration shareIdleTimeout,
-                                 boolean mountPerRequest, int deleteParallelism, Duration archiveRetention) {
+                                 boolean mountPerRequest, int deleteParallelism, Duration archiveRetention,
+                                 Duration shareCheckInterval) {
 
     /** The share pool, with its idle reaper and, when retention is set, the archive janitor scheduled. */
     SharePool pool() {
-        SharePool pool = new SharePool(workingMountDir, mounter, io, clock, shareIdleTimeout, mountPerRequest);
+        SharePool pool = new SharePool(workingMountDir, mounter, io, clock, shareIdleTimeout, mountPerRequest,
+                shareCheckInterval);
         ScheduledExecutorService background = Executors.newSingleThreadScheduledExecutor(
                 r -> Thread.ofPlatform().daemon().name("controller-background").unstarted(r));
         long period = Math.max(1, shareIdleTimeout.toSeconds() / 2);

@@ -38,8 +38,6 @@ import org.slf4j.LoggerFactory;
 final class SharePool {
 
     private static final Logger log = LoggerFactory.getLogger(SharePool.class);
-    /** How long a share that answered a health check is trusted before the next check. */
-    private static final Duration HEALTH_TTL = Duration.ofSeconds(10);
     private static final Duration HEALTH_BUDGET = Duration.ofSeconds(5);
 
     /** What identifies a pooled mount. */
@@ -92,12 +90,16 @@ final class SharePool {
     private final Clock clock;
     private final Duration idleTimeout;
     private final boolean perRequest;
+    /** How long a share that answered a health check is trusted before the next check. */
+    private final Duration checkInterval;
     private final Map<ShareKey, Entry> entries = new ConcurrentHashMap<>();
     private final Set<ShareKey> known = ConcurrentHashMap.newKeySet();
     private final AtomicLong mounts = new AtomicLong();
     private final AtomicLong requestCounter = new AtomicLong();
 
-    SharePool(Path workingDir, Mounter mounter, BoundedIo io, Clock clock, Duration idleTimeout, boolean perRequest) {
+    SharePool(Path workingDir, Mounter mounter, BoundedIo io, Clock clock, Duration idleTimeout, boolean perRequest,
+              Duration checkInterval) {
+        this.checkInterval = checkInterval;
         this.workingDir = workingDir;
         this.mounter = mounter;
         this.io = io;
@@ -233,10 +235,10 @@ final class SharePool {
         e.lastHealthy = clock.instant();
     }
 
-    /** A stat of the share root, at most every {@link #HEALTH_TTL}: stale means mount again, hung means fail. */
+    /** A stat of the share root, at most every check interval: stale means mount again, hung means fail. */
     private boolean healthy(Entry e, Deadline deadline) {
         Instant now = clock.instant();
-        if (Duration.between(e.lastHealthy, now).compareTo(HEALTH_TTL) < 0) {
+        if (Duration.between(e.lastHealthy, now).compareTo(checkInterval) < 0) {
             return true;
         }
         Deadline budget = deadline.minimum(Deadline.after(HEALTH_BUDGET.toMillis(), TimeUnit.MILLISECONDS));

@@ -44,8 +44,14 @@ final class Publisher {
         Optional<MountEntry> existing = mounter.table().at(p.target());
         if (existing.isPresent()) {
             MountEntry e = existing.get();
-            if (e.isNfs() && p.source().matches(e.source()) && e.readOnly() == p.readOnly()) {
-                log.info("volume {} already published at {}", p.volumeId(), p.target());
+            if (e.isNfs() && p.source().matchesPath(e.source()) && e.readOnly() == p.readOnly()) {
+                if (!p.source().matches(e.source())) {
+                    // NFSv4 shows the host name of the server's first mount (client trunking); same export
+                    log.info("volume {} already published at {} (the kernel names the server {})", p.volumeId(),
+                            p.target(), e.source());
+                } else {
+                    log.info("volume {} already published at {}", p.volumeId(), p.target());
+                }
                 return;
             }
             throw new CsiException.AlreadyExists("target_path " + p.target() + " already has " + e.source()

@@ -90,17 +90,32 @@ public record NfsSource(String server, String path) {
 
     /** Whether a mount-table source names this export (trailing slashes and duplicate slashes aside). */
     public boolean matches(String mountSource) {
-        // a host never holds '/', so the path starts at the first '/', right after the separating ':'
-        int slash = mountSource.indexOf('/');
-        if (slash < 1 || mountSource.charAt(slash - 1) != ':') {
+        return host(mountSource).map(h -> h.equalsIgnoreCase(host())).orElse(false) && matchesPath(mountSource);
+    }
+
+    /**
+     * Whether a mount-table source names this export's path, on whatever host name. The kernel shows an NFSv4
+     * mount under the host name of the first mount of the same server (client trunking shares one client per
+     * server), so {@code [::1]:/export} can appear as {@code 127.0.0.1:/export}: only the path is reliable.
+     */
+    public boolean matchesPath(String mountSource) {
+        if (host(mountSource).isEmpty()) {
             return false;
         }
-        String host = mountSource.substring(0, slash - 1);
         try {
-            return host.equalsIgnoreCase(host()) && normalizePath(mountSource.substring(slash)).equals(path);
+            return normalizePath(mountSource.substring(mountSource.indexOf('/'))).equals(path);
         } catch (CsiException e) {
             return false;
         }
+    }
+
+    /** The host part of {@code host:/path}: a host never holds '/', so the path starts at the first '/'. */
+    private static java.util.Optional<String> host(String mountSource) {
+        int slash = mountSource.indexOf('/');
+        if (slash < 1 || mountSource.charAt(slash - 1) != ':') {
+            return java.util.Optional.empty();
+        }
+        return java.util.Optional.of(mountSource.substring(0, slash - 1));
     }
 
     @Override

@@ -43,13 +43,16 @@ class ControllerServiceTest {
     FakeMounter mounter = new FakeMounter();
     Clock clock = Clock.fixed(Instant.parse("2026-11-25T23:15:00Z"), ZoneOffset.UTC);
     InProcessCsi csi;
+    ControllerService service;
     ControllerGrpc.ControllerBlockingStub controller;
 
     ControllerGrpc.ControllerBlockingStub start(boolean perRequest) throws Exception {
         BoundedIo io = new BoundedIo(8);
-        SharePool pool = new SharePool(work, mounter, io, clock, Duration.ofMinutes(5), perRequest);
-        csi = new InProcessCsi(new ControllerService(new Provisioner(pool, io, clock, OnDelete.DELETE,
-                Duration.ofSeconds(5), 4), OnDelete.DELETE));
+        SharePool pool = new SharePool(work, mounter, io, clock, Duration.ofMinutes(5), perRequest,
+                Duration.ofSeconds(10));
+        service = new ControllerService(new Provisioner(pool, io, clock, OnDelete.DELETE,
+                Duration.ofSeconds(5), 4), OnDelete.DELETE, pool::closeIdle);
+        csi = new InProcessCsi(service);
         controller = ControllerGrpc.newBlockingStub(csi.channel()).withDeadlineAfter(30, TimeUnit.SECONDS);
         return controller;
     }
@@ -304,6 +307,15 @@ class ControllerServiceTest {
         assertCode(Status.Code.ABORTED, () -> controller.createVolume(create("pvc-1").build()));
         mounter.mountGate.countDown();
         assertThat(first.get(10, TimeUnit.SECONDS).getVolume().getVolumeId()).isNotEmpty();
+    }
+
+    @Test
+    void shutdown_unmountsThePooledShares() throws Exception {
+        start(false);
+        controller.createVolume(create("pvc-1").build());
+        assertThat(mounter.mounted()).isEqualTo(1);
+        service.shutdown();
+        assertThat(mounter.mounted()).isZero();
     }
 
     @Test

@@ -139,6 +139,15 @@ class NodeServiceTest {
     }
 
     @Test
+    void publish_alreadyMountedSameExportUnderAnotherServerName_isIdempotent() throws Exception {
+        // NFSv4 client trunking: the kernel names the mount after the server's first mount, e.g. its IP
+        Files.createDirectory(target);
+        mounter.mount("10.0.0.5:/exports", target, "nfs", List.of(), null);
+        node.nodePublishVolume(valid(target).build());
+        assertThat(mounter.mountCalls).hasSize(1);
+    }
+
+    @Test
     void publish_alreadyMountedOtherSourceOrReadOnlyState_isAlreadyExists() {
         node.nodePublishVolume(valid(target).build());
         assertCode(Status.Code.ALREADY_EXISTS,

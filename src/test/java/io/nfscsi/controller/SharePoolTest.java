@@ -1,0 +1,125 @@
+package io.nfscsi.controller;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.grpc.Deadline;
+import io.nfscsi.error.CsiException;
+import io.nfscsi.mount.BoundedIo;
+import io.nfscsi.mount.MountException;
+import io.nfscsi.testing.FakeMounter;
+import io.nfscsi.testing.MutableClock;
+import io.nfscsi.volume.NfsSource;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** Reference counting and idle reaping of the share pool, with an in-memory mount table. */
+class SharePoolTest {
+
+    @TempDir
+    Path work;
+    FakeMounter mounter = new FakeMounter();
+    MutableClock clock = new MutableClock(Instant.parse("2026-11-25T00:00:00Z"));
+    SharePool pool;
+    SharePool.ShareKey key = new SharePool.ShareKey(NfsSource.of("nfs", "/exports", null), List.of("nfsvers=4.1"));
+
+    @BeforeEach
+    void createPool() {
+        pool = new SharePool(work, mounter, new BoundedIo(4), clock, Duration.ofMinutes(5), false,
+                Duration.ofSeconds(10));
+    }
+
+    static Deadline soon() {
+        return Deadline.after(10, TimeUnit.SECONDS);
+    }
+
+    @Test
+    void acquire_twice_mountsOnce_atAStableDirectory() {
+        Path first;
+        try (var a = pool.acquire(key, soon()); var b = pool.acquire(key, soon())) {
+            assertThat(a.root()).isEqualTo(b.root()).startsWith(work);
+            first = a.root();
+        }
+        try (var c = pool.acquire(key, soon())) {
+            assertThat(c.root()).isEqualTo(first);
+        }
+        assertThat(mounter.mountCalls).hasSize(1);
+        assertThat(mounter.mountCalls.getFirst()).containsExactly("nfs:/exports", first.toString(), "nfs", "nfsvers=4.1");
+        assertThat(pool.mountCount()).isEqualTo(1);
+    }
+
+    @Test
+    void otherOptions_getAMountOfTheirOwn() {
+        var other = new SharePool.ShareKey(key.share(), List.of("nfsvers=3"));
+        try (var a = pool.acquire(key, soon()); var b = pool.acquire(other, soon())) {
+            assertThat(a.root()).isNotEqualTo(b.root());
+        }
+        assertThat(mounter.mountCalls).hasSize(2);
+        assertThat(pool.anyMounted(key.share())).isPresent();
+    }
+
+    @Test
+    void reapIdle_unmountsOnlySharesUnusedForTheIdleTimeout() {
+        var other = new SharePool.ShareKey(NfsSource.of("nfs", "/other", null), List.of());
+        pool.acquire(key, soon()).close();
+        var held = pool.acquire(other, soon());
+        clock.advance(Duration.ofMinutes(4));
+        pool.reapIdle();
+        assertThat(mounter.mounted()).isEqualTo(2);
+        clock.advance(Duration.ofMinutes(2));
+        pool.reapIdle();
+        assertThat(mounter.mounted()).as("the idle share is gone, the held one stays").isEqualTo(1);
+        assertThat(pool.anyMounted(key.share())).isEmpty();
+        held.close();
+        try (var again = pool.acquire(key, soon())) {
+            assertThat(again.root()).startsWith(work);
+        }
+        assertThat(mounter.mountCalls).as("mounted again after reaping").hasSize(3);
+        assertThat(pool.known()).containsExactlyInAnyOrder(key, other);
+    }
+
+    @Test
+    void closingALeaseTwice_countsOnce() {
+        var a = pool.acquire(key, soon());
+        var b = pool.acquire(key, soon());
+        a.close();
+        a.close();
+        clock.advance(Duration.ofMinutes(10));
+        pool.reapIdle();
+        assertThat(mounter.mounted()).as("b still holds it").isEqualTo(1);
+        b.close();
+        clock.advance(Duration.ofMinutes(6));
+        pool.reapIdle();
+        assertThat(mounter.mounted()).isZero();
+    }
+
+    @Test
+    void mountFailure_isTranslated_andTheNextCallTriesAgain() {
+        mounter.failWith = MountException.Kind.ACCESS_DENIED;
+        assertThatThrownBy(() -> pool.acquire(key, soon())).isInstanceOf(CsiException.PermissionDenied.class);
+        mounter.failWith = null;
+        try (var a = pool.acquire(key, soon())) {
+            assertThat(a.root()).startsWith(work);
+        }
+    }
+
+    @Test
+    void perRequestMode_mountsAndUnmountsAroundEveryLease() {
+        SharePool perRequest = new SharePool(work, mounter, new BoundedIo(4), clock, Duration.ofMinutes(5), true,
+                Duration.ofSeconds(10));
+        for (int i = 0; i < 3; i++) {
+            try (var lease = perRequest.acquire(key, soon())) {
+                assertThat(mounter.mounted()).isEqualTo(1);
+                assertThat(lease.root()).startsWith(work);
+            }
+            assertThat(mounter.mounted()).isZero();
+        }
+        assertThat(mounter.mountCalls).hasSize(3);
+    }
+}
