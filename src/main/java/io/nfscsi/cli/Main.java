@@ -154,10 +154,8 @@ public final class Main implements Callable<Integer> {
         CommandMounter mounter = new CommandMounter(16, io);
         DriverConfig.Provisioning p = config.provisioning();
         ControllerService controller = ControllerService.create(new ControllerSettings(config.workingMountDir(),
-                mounter, io,
-                        Clock.systemUTC(), p.defaultOnDelete(), config.mountTimeout(), p.shareIdleTimeout(),
-                        p.mountPerRequest(), p.deleteParallelism(), p.archiveRetention(),
-                        p.shareCheckInterval()));
+                mounter, io, Clock.systemUTC(), p.defaultOnDelete(), config.mountTimeout(), p.shareIdleTimeout(),
+                p.mountPerRequest(), p.deleteParallelism(), p.archiveRetention(), p.shareCheckInterval()));
         List<BindableService> services = List.of(
                 new IdentityService(config.driverName(), version,
                         Readiness.of(Readiness.MOUNT_NFS, List.of(config.workingMountDir()))),
