@@ -11,6 +11,9 @@ import io.nfscsi.volume.MountOptions;
 import io.nfscsi.volume.NfsSource;
 import io.nfscsi.volume.OnDelete;
 import io.nfscsi.volume.RequestFields;
+import io.nfscsi.volume.SnapshotId;
+import io.nfscsi.snapshot.Compression;
+import java.util.Map;
 import io.nfscsi.volume.VolumeId;
 import io.nfscsi.volume.VolumeParameters;
 import java.time.Duration;
@@ -44,15 +47,21 @@ public final class ControllerService extends ControllerGrpc.ControllerImplBase {
             Csi.ControllerServiceCapability.RPC.Type.LIST_VOLUMES,
             Csi.ControllerServiceCapability.RPC.Type.GET_VOLUME,
             Csi.ControllerServiceCapability.RPC.Type.VOLUME_CONDITION,
-            Csi.ControllerServiceCapability.RPC.Type.SINGLE_NODE_MULTI_WRITER);
+            Csi.ControllerServiceCapability.RPC.Type.SINGLE_NODE_MULTI_WRITER,
+            Csi.ControllerServiceCapability.RPC.Type.CREATE_DELETE_SNAPSHOT,
+            Csi.ControllerServiceCapability.RPC.Type.LIST_SNAPSHOTS,
+            Csi.ControllerServiceCapability.RPC.Type.GET_SNAPSHOT,
+            Csi.ControllerServiceCapability.RPC.Type.CLONE_VOLUME);
 
     private final Provisioner provisioner;
+    private final Snapshots snapshots;
     private final OnDelete defaultOnDelete;
     private final Runnable onShutdown;
     private final KeyedLocks locks = new KeyedLocks();
 
-    ControllerService(Provisioner provisioner, OnDelete defaultOnDelete, Runnable onShutdown) {
+    ControllerService(Provisioner provisioner, Snapshots snapshots, OnDelete defaultOnDelete, Runnable onShutdown) {
         this.provisioner = provisioner;
+        this.snapshots = snapshots;
         this.defaultOnDelete = defaultOnDelete;
         this.onShutdown = onShutdown;
     }
@@ -60,8 +69,13 @@ public final class ControllerService extends ControllerGrpc.ControllerImplBase {
     /** The controller of a driver started with these settings. */
     public static ControllerService create(ControllerSettings settings) {
         SharePool pool = settings.pool();
-        return new ControllerService(new Provisioner(pool, settings.io(), settings.clock(), settings.defaultOnDelete(),
-                settings.mountTimeout(), settings.deleteParallelism()), settings.defaultOnDelete(), pool::closeIdle);
+        Jobs jobs = new Jobs(settings.clock());
+        Provisioner provisioner = new Provisioner(pool, settings.io(), settings.clock(), settings.defaultOnDelete(),
+                settings.mountTimeout(), settings.deleteParallelism(), jobs);
+        Snapshots snapshots = new Snapshots(pool, provisioner, jobs, settings.clock(),
+                Runtime.getRuntime().availableProcessors());
+        provisioner.useSnapshots(snapshots);
+        return new ControllerService(provisioner, snapshots, settings.defaultOnDelete(), pool::closeIdle);
     }
 
     /** Unmounts the shares the controller mounted; call once the server has stopped taking calls. */
@@ -75,21 +89,180 @@ public final class ControllerService extends ControllerGrpc.ControllerImplBase {
         long capacity = capacity(req.hasCapacityRange() ? req.getCapacityRange() : null);
         List<String> mountFlags = capabilities("volume_capabilities", req.getVolumeCapabilitiesList());
         VolumeParameters params = VolumeParameters.parse(req.getParametersMap(), name, defaultOnDelete);
-        if (req.hasVolumeContentSource()) {
-            throw new CsiException.InvalidArgument("volume_content_source: snapshots and clones are not supported yet");
-        }
+        ContentSource source = contentSource(req);
         if (req.getMutableParametersCount() > 0) {
             throw new CsiException.InvalidArgument("mutable_parameters: MODIFY_VOLUME is not supported");
         }
         Provisioner.Created created;
         try (var lock = locks.acquire("name\0" + name, "volume name " + name)) {
-            created = provisioner.create(name, params, mountFlags, capacity, deadline());
+            created = provisioner.create(name, params, mountFlags, capacity, source, deadline());
         }
-        reply.onNext(Csi.CreateVolumeResponse.newBuilder().setVolume(Csi.Volume.newBuilder()
+        var volume = Csi.Volume.newBuilder()
                 .setVolumeId(created.id().format())
                 .setCapacityBytes(created.capacityBytes())
-                .putAllVolumeContext(created.volumeContext())).build());
+                .putAllVolumeContext(created.volumeContext());
+        if (req.hasVolumeContentSource()) {
+            volume.setContentSource(req.getVolumeContentSource());
+        }
+        reply.onNext(Csi.CreateVolumeResponse.newBuilder().setVolume(volume).build());
         reply.onCompleted();
+    }
+
+    /** The request's content source; NOT_FOUND for an ID that does not parse, as for one that does not exist. */
+    private static ContentSource contentSource(Csi.CreateVolumeRequest req) {
+        if (!req.hasVolumeContentSource()) {
+            return ContentSource.NONE;
+        }
+        Csi.VolumeContentSource s = req.getVolumeContentSource();
+        if (s.hasSnapshot()) {
+            String raw = RequestFields.required("volume_content_source.snapshot.snapshot_id",
+                    s.getSnapshot().getSnapshotId());
+            return new ContentSource.FromSnapshot(parseSnapshot(raw).orElseThrow(() -> new CsiException.NotFound(
+                    "snapshot " + raw + " does not exist: the ID is not one this driver or csi-driver-nfs made")));
+        }
+        if (s.hasVolume()) {
+            String raw = RequestFields.required("volume_content_source.volume.volume_id", s.getVolume().getVolumeId());
+            return new ContentSource.FromVolume(parse(raw).orElseThrow(() -> new CsiException.NotFound(
+                    "source volume " + raw + " does not exist")));
+        }
+        throw new CsiException.InvalidArgument("volume_content_source names neither a snapshot nor a volume");
+    }
+
+    @Override
+    public void createSnapshot(Csi.CreateSnapshotRequest req, StreamObserver<Csi.CreateSnapshotResponse> reply) {
+        String sourceId = RequestFields.required("source_volume_id", req.getSourceVolumeId());
+        String name = RequestFields.required("name", req.getName());
+        Snapshots.Parameters params = snapshotParameters(req.getParametersMap());
+        VolumeId source = parse(sourceId).orElseThrow(() -> new CsiException.NotFound("source volume " + sourceId
+                + " does not exist"));
+        Snapshots.Status status;
+        try (var lock = locks.acquire("snapshot\0" + name, "snapshot " + name)) {
+            status = snapshots.create(name, source, params, deadline());
+        }
+        reply.onNext(Csi.CreateSnapshotResponse.newBuilder().setSnapshot(snapshot(status)).build());
+        reply.onCompleted();
+    }
+
+    @Override
+    public void deleteSnapshot(Csi.DeleteSnapshotRequest req, StreamObserver<Csi.DeleteSnapshotResponse> reply) {
+        String raw = RequestFields.required("snapshot_id", req.getSnapshotId());
+        Optional<SnapshotId> id = parseSnapshot(raw);
+        if (id.isEmpty()) {
+            log.warn("DeleteSnapshot of malformed snapshot_id {}: treated as already deleted", raw);
+        } else {
+            try (var lock = locks.acquire("snapshot-id\0" + raw, "snapshot " + raw)) {
+                snapshots.delete(id.get(), secretMountOptions(req.getSecretsMap()), deadline());
+            }
+        }
+        reply.onNext(Csi.DeleteSnapshotResponse.getDefaultInstance());
+        reply.onCompleted();
+    }
+
+    @Override
+    public void listSnapshots(Csi.ListSnapshotsRequest req, StreamObserver<Csi.ListSnapshotsResponse> reply) {
+        if (req.getMaxEntries() < 0) {
+            throw new CsiException.InvalidArgument("max_entries must not be negative");
+        }
+        List<Snapshots.Status> all;
+        if (!req.getSnapshotId().isEmpty()) {
+            all = parseSnapshot(req.getSnapshotId()).flatMap(id -> snapshots.get(id, deadline()))
+                    .map(List::of).orElse(List.of());
+        } else {
+            all = snapshots.list(deadline());
+        }
+        if (!req.getSourceVolumeId().isEmpty()) {
+            all = all.stream().filter(s -> s.sourceVolumeId().equals(req.getSourceVolumeId())).toList();
+        }
+        int start = startAfter(req.getStartingToken(), all.stream().map(s -> s.id().format()).toList());
+        int end = req.getMaxEntries() == 0 ? all.size() : Math.min(all.size(), start + req.getMaxEntries());
+        var response = Csi.ListSnapshotsResponse.newBuilder();
+        for (Snapshots.Status s : all.subList(start, end)) {
+            response.addEntries(Csi.ListSnapshotsResponse.Entry.newBuilder().setSnapshot(snapshot(s)));
+        }
+        if (end < all.size()) {
+            response.setNextToken(encodeToken(all.get(end - 1).id().format()));
+        }
+        reply.onNext(response.build());
+        reply.onCompleted();
+    }
+
+    @Override
+    public void getSnapshot(Csi.GetSnapshotRequest req, StreamObserver<Csi.GetSnapshotResponse> reply) {
+        String raw = RequestFields.required("snapshot_id", req.getSnapshotId());
+        SnapshotId id = parseSnapshot(raw).orElseThrow(() -> new CsiException.NotFound("snapshot " + raw
+                + " does not exist"));
+        Snapshots.Status status = snapshots.get(id, deadline()).orElseThrow(() -> new CsiException.NotFound(
+                "snapshot " + raw + " does not exist"));
+        reply.onNext(Csi.GetSnapshotResponse.newBuilder().setSnapshot(snapshot(status)).build());
+        reply.onCompleted();
+    }
+
+    private static Csi.Snapshot snapshot(Snapshots.Status s) {
+        return Csi.Snapshot.newBuilder()
+                .setSnapshotId(s.id().format())
+                .setSourceVolumeId(s.sourceVolumeId())
+                .setSizeBytes(s.sizeBytes())
+                .setReadyToUse(s.ready())
+                .setCreationTime(com.google.protobuf.Timestamp.newBuilder().setSeconds(s.created().getEpochSecond())
+                        .setNanos(s.created().getNano()))
+                .build();
+    }
+
+    /** VolumeSnapshotClass parameters: server, share, mountOptions, compression, and csi.storage.k8s.io/*. */
+    static Snapshots.Parameters snapshotParameters(Map<String, String> parameters) {
+        String server = null;
+        String share = null;
+        List<String> options = List.of();
+        Compression compression = Compression.GZIP;
+        for (var p : parameters.entrySet()) {
+            String key = p.getKey().toLowerCase(Locale.ROOT);
+            if (key.startsWith("csi.storage.k8s.io/")) {
+                continue;
+            }
+            switch (key) {
+                case "server" -> server = p.getValue();
+                case "share" -> share = p.getValue();
+                case "mountoptions" -> options = MountOptions.split("parameters.mountOptions", p.getValue());
+                case "compression" -> compression = Compression.parse("parameters.compression", p.getValue());
+                default -> throw new CsiException.InvalidArgument("parameters has unknown key \"" + p.getKey()
+                        + "\"; known: server, share, mountOptions, compression and csi.storage.k8s.io/*");
+            }
+        }
+        if ((server == null) != (share == null)) {
+            throw new CsiException.InvalidArgument("parameters.server and parameters.share go together");
+        }
+        Optional<NfsSource> target = server == null ? Optional.empty() : Optional.of(NfsSource.of(server, share, null));
+        return new Snapshots.Parameters(target, options, compression);
+    }
+
+    private static Optional<SnapshotId> parseSnapshot(String raw) {
+        try {
+            return Optional.of(SnapshotId.parse(raw));
+        } catch (VolumeId.InvalidException e) {
+            log.debug("snapshot_id {} is not valid: {}", raw, e.getMessage());
+            return Optional.empty();
+        }
+    }
+
+    private static List<String> secretMountOptions(Map<String, String> secrets) {
+        for (var secret : secrets.entrySet()) {
+            if (secret.getKey().toLowerCase(Locale.ROOT).equals(MOUNT_OPTIONS_SECRET)) {
+                return MountOptions.split("secrets.mountOptions", secret.getValue());
+            }
+        }
+        return List.of();
+    }
+
+    /** The index after the entry a paging token points after; ABORTED when that entry is gone. */
+    private static int startAfter(String token, List<String> ids) {
+        if (token.isEmpty()) {
+            return 0;
+        }
+        int at = ids.indexOf(decodeToken(token));
+        if (at < 0) {
+            throw new CsiException.Aborted("starting_token is stale: the entry it points after is gone");
+        }
+        return at + 1;
     }
 
     @Override
@@ -99,12 +272,7 @@ public final class ControllerService extends ControllerGrpc.ControllerImplBase {
         if (id.isEmpty()) {
             log.warn("DeleteVolume of malformed volume_id {}: treated as already deleted", raw);
         } else {
-            List<String> fallback = List.of();
-            for (var secret : req.getSecretsMap().entrySet()) {
-                if (secret.getKey().toLowerCase(Locale.ROOT).equals(MOUNT_OPTIONS_SECRET)) {
-                    fallback = MountOptions.split("secrets.mountOptions", secret.getValue());
-                }
-            }
+            List<String> fallback = secretMountOptions(req.getSecretsMap());
             try (var lock = locks.acquire("id\0" + raw, "volume " + raw)) {
                 provisioner.delete(id.get(), fallback, deadline());
             }
@@ -182,20 +350,7 @@ public final class ControllerService extends ControllerGrpc.ControllerImplBase {
             throw new CsiException.InvalidArgument("max_entries must not be negative");
         }
         List<Provisioner.Listed> all = provisioner.list(deadline());
-        int start = 0;
-        if (!req.getStartingToken().isEmpty()) {
-            String after = decodeToken(req.getStartingToken());
-            start = -1;
-            for (int i = 0; i < all.size(); i++) {
-                if (all.get(i).id().format().equals(after)) {
-                    start = i + 1;
-                    break;
-                }
-            }
-            if (start < 0) {
-                throw new CsiException.Aborted("starting_token is stale: the volume it points after is gone");
-            }
-        }
+        int start = startAfter(req.getStartingToken(), all.stream().map(v -> v.id().format()).toList());
         int end = req.getMaxEntries() == 0 ? all.size() : Math.min(all.size(), start + req.getMaxEntries());
         var response = Csi.ListVolumesResponse.newBuilder();
         for (Provisioner.Listed v : all.subList(start, end)) {

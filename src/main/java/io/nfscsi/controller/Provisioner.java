@@ -6,7 +6,12 @@ import io.nfscsi.controller.SharePool.ShareKey;
 import io.nfscsi.controller.VolumeRecords.Record;
 import io.nfscsi.error.CsiException;
 import io.nfscsi.fs.SafePaths;
+import io.nfscsi.fs.TreeCopier;
 import io.nfscsi.fs.TreeDeleter;
+import io.nfscsi.snapshot.Restorer;
+import io.nfscsi.volume.SnapshotId;
+import java.io.BufferedInputStream;
+import java.io.InputStream;
 import io.nfscsi.mount.BoundedIo;
 import io.nfscsi.mount.MountException;
 import io.nfscsi.mount.Posix;
@@ -59,27 +64,40 @@ final class Provisioner {
     private final OnDelete defaultOnDelete;
     private final Duration mountTimeout;
     private final int deleteParallelism;
+    private final Jobs jobs;
+    private Snapshots snapshots;
 
     Provisioner(SharePool pool, BoundedIo io, Clock clock, OnDelete defaultOnDelete, Duration mountTimeout,
-                int deleteParallelism) {
+                int deleteParallelism, Jobs jobs) {
         this.pool = pool;
         this.io = io;
         this.clock = clock;
         this.defaultOnDelete = defaultOnDelete;
         this.mountTimeout = mountTimeout;
         this.deleteParallelism = deleteParallelism;
+        this.jobs = jobs;
+    }
+
+    /** Restores read snapshot archives through this; set once, before the first call. */
+    void useSnapshots(Snapshots snapshots) {
+        this.snapshots = snapshots;
     }
 
     /**
-     * Creates the volume's directory and record, or finds them from an earlier call with the same name.
+     * Creates the volume's directory and record, or finds them from an earlier call with the same name. A volume
+     * filled from a snapshot or another volume is filled by a background job that outlives this call: a call whose
+     * deadline comes first is ABORTED ("still filling"), and the provisioner's retry joins the same job.
      *
      * @throws CsiException.AlreadyExists when {@code name} exists with other parameters or another capacity
+     * @throws CsiException.NotFound      when the content source does not exist
+     * @throws CsiException.OutOfRange    when the capacity is smaller than the content source's
      */
     Created create(String name, VolumeParameters params, List<String> mountFlags, long capacityBytes,
-                   Deadline deadline) {
+                   ContentSource source, Deadline deadline) {
         List<String> options = MountOptions.merge(mountFlags, List.of(), false);
         VolumeId id = VolumeId.create(params.server(), params.share(), params.subDir(), name, params.onDelete());
-        try (Lease lease = pool.acquire(new ShareKey(params.shareSource(), options), mountDeadline(deadline))) {
+        ShareKey key = new ShareKey(params.shareSource(), options);
+        try (Lease lease = pool.acquire(key, mountDeadline(deadline))) {
             Path root = lease.root();
             Optional<Record> existing = VolumeRecords.read(root, name);
             if (existing.isPresent()) {
@@ -93,20 +111,127 @@ final class Provisioner {
                     throw new CsiException.AlreadyExists("volume " + name + " exists with capacity "
                             + r.capacityBytes() + " bytes; asked for " + capacityBytes);
                 }
+                SafePaths.createDirectories(root, params.subDir());
+                return new Created(id, capacityBytes, params.volumeContext(options));
             }
-            boolean made = SafePaths.createDirectories(root, params.subDir());
-            Path dir = SafePaths.resolveUnder(root, params.subDir());
-            if (params.mountPermissions() > 0) {
-                chmod(dir, params.mountPermissions(), deadline);
-            }
-            if (existing.isEmpty()) {
-                VolumeRecords.write(root, new Record(name, params.subDir(), capacityBytes, params.canonical(),
-                        options, params.onDelete(), clock.instant()));
+            if (source instanceof ContentSource.None) {
+                boolean made = SafePaths.createDirectories(root, params.subDir());
+                finish(root, name, params, options, capacityBytes, deadline);
                 log.info("created volume {} at {}/{}{}", id.format(), params.shareSource(), params.subDir(),
                         made ? "" : " (the directory existed; reused)");
+                return new Created(id, capacityBytes, params.volumeContext(options));
             }
-            return new Created(id, capacityBytes, params.volumeContext(options));
         }
+        Jobs.Job job = jobs.running("volume\0" + name).orElseGet(() -> {
+            checkSource(source, capacityBytes, deadline);
+            return jobs.start("volume\0" + name, "filling volume " + name + " from " + describe(source),
+                    j -> fill(key, name, params, options, capacityBytes, source, j));
+        });
+        if (!jobs.await(job, deadline)) {
+            throw new CsiException.Aborted("volume " + name + " is still being filled from " + describe(source)
+                    + ": " + job.entries.get() + " entries so far; the retry continues where this call left off");
+        }
+        return new Created(id, capacityBytes, params.volumeContext(options));
+    }
+
+    /** The background work of a restore or clone; the record is written last, so it marks a complete volume. */
+    private void fill(ShareKey key, String name, VolumeParameters params, List<String> options, long capacityBytes,
+                      ContentSource source, Jobs.Job job) throws IOException {
+        Deadline forever = Deadline.after(30, TimeUnit.DAYS);
+        try (Lease lease = pool.acquire(key, Deadline.after(2, TimeUnit.MINUTES))) {
+            Path root = lease.root();
+            // a directory without a record is what an interrupted fill leaves: start it again from scratch
+            if (Files.exists(SafePaths.resolveUnder(root, params.subDir()), LinkOption.NOFOLLOW_LINKS)) {
+                log.info("volume {}: removing what an interrupted fill left in {}", name, params.subDir());
+                TreeDeleter.delete(root, Path.of(params.subDir()), deleteParallelism, forever);
+            }
+            SafePaths.createDirectories(root, params.subDir());
+            Path dir = SafePaths.resolveUnder(root, params.subDir());
+            try {
+                switch (source) {
+                    case ContentSource.FromSnapshot(SnapshotId snapshot) -> restore(snapshot, dir, job);
+                    case ContentSource.FromVolume(VolumeId volume) -> {
+                        try (Lease from = leaseFor(volume, Deadline.after(2, TimeUnit.MINUTES))) {
+                            var r = TreeCopier.copy(SafePaths.resolveUnder(from.root(), volume.subDir()), dir,
+                                    deleteParallelism, forever, job::progress);
+                            log.info("volume {}: cloned {} files, {} directories, {} links, {} bytes ({} skipped)",
+                                    name, r.files(), r.directories(), r.symlinks(), r.bytes(), r.skipped());
+                        }
+                    }
+                    case ContentSource.None none -> { }
+                }
+                finish(root, name, params, options, capacityBytes, forever);
+            } catch (IOException | RuntimeException e) {
+                TreeDeleter.delete(root, Path.of(params.subDir()), deleteParallelism, forever);
+                TreeDeleter.removeEmptyParents(root, Path.of(params.subDir()));
+                throw e;
+            }
+        }
+    }
+
+    private void restore(SnapshotId snapshot, Path dir, Jobs.Job job) throws IOException {
+        Path[] archive = new Path[1];
+        try (Lease ignored = snapshots.leaseArchive(snapshot, Deadline.after(2, TimeUnit.MINUTES), archive);
+             InputStream in = new BufferedInputStream(Files.newInputStream(archive[0], LinkOption.NOFOLLOW_LINKS),
+                     1 << 20)) {
+            var r = Restorer.restore(in, dir, job::progress);
+            log.info("restored {} entries, {} bytes from {}", r.entries(), r.bytes(), archive[0]);
+        } catch (Restorer.RejectedException e) {
+            throw new CsiException.FailedPrecondition("snapshot " + snapshot.format() + " cannot be restored: "
+                    + e.getMessage());
+        }
+    }
+
+    /** Applies the permissions and writes the record: the volume is complete. */
+    private void finish(Path root, String name, VolumeParameters params, List<String> options, long capacityBytes,
+                        Deadline deadline) {
+        if (params.mountPermissions() > 0) {
+            chmod(SafePaths.resolveUnder(root, params.subDir()), params.mountPermissions(), deadline);
+        }
+        VolumeRecords.write(root, new Record(name, params.subDir(), capacityBytes, params.canonical(), options,
+                params.onDelete(), clock.instant()));
+    }
+
+    /** The content source exists, and fits in {@code capacityBytes}. */
+    private void checkSource(ContentSource source, long capacityBytes, Deadline deadline) {
+        long sourceBytes = switch (source) {
+            case ContentSource.FromVolume(VolumeId volume) -> requireSource(volume, deadline);
+            case ContentSource.FromSnapshot(SnapshotId snapshot) -> {
+                var status = snapshots.get(snapshot, deadline).orElseThrow(() -> new CsiException.NotFound(
+                        "snapshot " + snapshot.format() + " does not exist"));
+                if (!status.ready()) {
+                    throw new CsiException.Unavailable("snapshot " + snapshot.format() + " is not ready yet", null);
+                }
+                yield snapshots.sourceCapacityOf(snapshot, deadline);
+            }
+            case ContentSource.None none -> 0;
+        };
+        if (capacityBytes > 0 && sourceBytes > capacityBytes) {
+            throw new CsiException.OutOfRange("capacity_range " + capacityBytes + " bytes is smaller than the source's "
+                    + sourceBytes + " bytes");
+        }
+    }
+
+    private static String describe(ContentSource source) {
+        return switch (source) {
+            case ContentSource.FromSnapshot(SnapshotId s) -> "snapshot " + s.format();
+            case ContentSource.FromVolume(VolumeId v) -> "volume " + v.format();
+            case ContentSource.None none -> "nothing";
+        };
+    }
+
+    /** The source volume's recorded capacity (0 when unknown); NOT_FOUND when its directory is missing. */
+    long requireSource(VolumeId source, Deadline deadline) {
+        VolumeTarget t = locate(source, List.of(), deadline);
+        try (Lease lease = t.lease) {
+            requireDirectory(lease.root(), source);
+            return t.record.map(Record::capacityBytes).orElse(0L);
+        }
+    }
+
+    /** A lease on the volume's share, mounted with the options the volume was made with. */
+    Lease leaseFor(VolumeId volume, Deadline deadline) {
+        return locate(volume, List.of(), deadline).lease;
     }
 
     /** Deletes, retains or archives the volume as its record (else its ID, else the default) says. Absent: OK. */

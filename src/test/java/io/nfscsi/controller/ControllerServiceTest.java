@@ -50,8 +50,11 @@ class ControllerServiceTest {
         BoundedIo io = new BoundedIo(8);
         SharePool pool = new SharePool(work, mounter, io, clock, Duration.ofMinutes(5), perRequest,
                 Duration.ofSeconds(10));
-        service = new ControllerService(new Provisioner(pool, io, clock, OnDelete.DELETE,
-                Duration.ofSeconds(5), 4), OnDelete.DELETE, pool::closeIdle);
+        Jobs jobs = new Jobs(clock);
+        Provisioner provisioner = new Provisioner(pool, io, clock, OnDelete.DELETE, Duration.ofSeconds(5), 4, jobs);
+        Snapshots snapshots = new Snapshots(pool, provisioner, jobs, clock, 2);
+        provisioner.useSnapshots(snapshots);
+        service = new ControllerService(provisioner, snapshots, OnDelete.DELETE, pool::closeIdle);
         csi = new InProcessCsi(service);
         controller = ControllerGrpc.newBlockingStub(csi.channel()).withDeadlineAfter(30, TimeUnit.SECONDS);
         return controller;
@@ -111,8 +114,8 @@ class ControllerServiceTest {
                 Arguments.of("absolute subDir", (UnaryOperator<Csi.CreateVolumeRequest.Builder>) b -> b.putParameters("subDir", "/etc")),
                 Arguments.of("bad onDelete", (UnaryOperator<Csi.CreateVolumeRequest.Builder>) b -> b.putParameters("onDelete", "shred")),
                 Arguments.of("bad mountPermissions", (UnaryOperator<Csi.CreateVolumeRequest.Builder>) b -> b.putParameters("mountPermissions", "999")),
-                Arguments.of("content source", (UnaryOperator<Csi.CreateVolumeRequest.Builder>) b -> b.setVolumeContentSource(
-                        Csi.VolumeContentSource.newBuilder().setVolume(Csi.VolumeContentSource.VolumeSource.newBuilder().setVolumeId("v")))));
+                Arguments.of("empty content source", (UnaryOperator<Csi.CreateVolumeRequest.Builder>) b -> b.setVolumeContentSource(
+                        Csi.VolumeContentSource.getDefaultInstance())));
     }
 
     @ParameterizedTest(name = "{0}")
@@ -329,9 +332,13 @@ class ControllerServiceTest {
                 Csi.ControllerServiceCapability.RPC.Type.LIST_VOLUMES,
                 Csi.ControllerServiceCapability.RPC.Type.GET_VOLUME,
                 Csi.ControllerServiceCapability.RPC.Type.VOLUME_CONDITION,
-                Csi.ControllerServiceCapability.RPC.Type.SINGLE_NODE_MULTI_WRITER);
-        assertCode(Status.Code.UNIMPLEMENTED, () -> controller.createSnapshot(
-                Csi.CreateSnapshotRequest.getDefaultInstance()));
+                Csi.ControllerServiceCapability.RPC.Type.SINGLE_NODE_MULTI_WRITER,
+                Csi.ControllerServiceCapability.RPC.Type.CREATE_DELETE_SNAPSHOT,
+                Csi.ControllerServiceCapability.RPC.Type.LIST_SNAPSHOTS,
+                Csi.ControllerServiceCapability.RPC.Type.GET_SNAPSHOT,
+                Csi.ControllerServiceCapability.RPC.Type.CLONE_VOLUME);
+        assertCode(Status.Code.UNIMPLEMENTED, () -> controller.controllerPublishVolume(
+                Csi.ControllerPublishVolumeRequest.getDefaultInstance()));
     }
 
     @Test

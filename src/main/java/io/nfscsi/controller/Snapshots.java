@@ -1,0 +1,338 @@
+package io.nfscsi.controller;
+
+import io.grpc.Deadline;
+import io.nfscsi.controller.SharePool.Lease;
+import io.nfscsi.controller.SharePool.ShareKey;
+import io.nfscsi.error.CsiException;
+import io.nfscsi.fs.SafePaths;
+import io.nfscsi.fs.TreeDeleter;
+import io.nfscsi.snapshot.Archiver;
+import io.nfscsi.snapshot.Compression;
+import io.nfscsi.volume.NfsSource;
+import io.nfscsi.volume.SnapshotId;
+import io.nfscsi.volume.VolumeId;
+import java.io.BufferedOutputStream;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.io.Reader;
+import java.io.StringWriter;
+import java.nio.channels.Channels;
+import java.nio.channels.FileChannel;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.DirectoryStream;
+import java.nio.file.Files;
+import java.nio.file.LinkOption;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
+import java.time.Clock;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Properties;
+import java.util.UUID;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Snapshots as archives of volume directories: {@code <share>/<snapshot name>/<archive>.tar.gz}, csi-driver-nfs's
+ * layout, with a record of the source and state at {@code <share>/.nfs-csi/snapshots/<name>.properties}.
+ * Archiving runs as a background {@link Jobs job}: CreateSnapshot answers {@code ready_to_use: false} at once and
+ * true once the archive is complete. The archive is written under a hidden temporary name and renamed when
+ * complete, so after a crash the share holds either a finished snapshot or a partial file that the next call
+ * removes before starting again.
+ */
+final class Snapshots {
+
+    private static final Logger log = LoggerFactory.getLogger(Snapshots.class);
+    static final String RECORDS = ".nfs-csi/snapshots";
+    private static final String PARTIAL = ".partial-";
+
+    /** A snapshot as the CSI calls report it. */
+    record Status(SnapshotId id, String sourceVolumeId, long sizeBytes, Instant created, boolean ready) {}
+
+    /** The VolumeSnapshotClass parameters. */
+    record Parameters(Optional<NfsSource> share, List<String> mountOptions, Compression compression) {}
+
+    private final SharePool pool;
+    private final Provisioner provisioner;
+    private final Jobs jobs;
+    private final Clock clock;
+    private final int threads;
+
+    Snapshots(SharePool pool, Provisioner provisioner, Jobs jobs, Clock clock, int threads) {
+        this.pool = pool;
+        this.provisioner = provisioner;
+        this.jobs = jobs;
+        this.clock = clock;
+        this.threads = threads;
+    }
+
+    /**
+     * Starts the snapshot or reports on it.
+     *
+     * @throws CsiException.AlreadyExists when {@code name} exists for another source volume
+     */
+    Status create(String name, VolumeId source, Parameters params, Deadline deadline) {
+        NfsSource share = params.share().orElse(source.shareSource());
+        String archive = archiveBase(source);
+        SnapshotId id = SnapshotId.create(share.server(), share.path(), name, archive);
+        ShareKey key = new ShareKey(share, params.mountOptions());
+        try (Lease lease = pool.acquire(key, deadline)) {
+            Path root = lease.root();
+            Optional<Properties> record = readRecord(root, name);
+            if (record.isPresent() && !record.get().getProperty("source").equals(source.format())) {
+                throw new CsiException.AlreadyExists("snapshot " + name + " exists for source volume "
+                        + record.get().getProperty("source") + ", not " + source.format());
+            }
+            Path dir = SafePaths.resolveUnder(root, name);
+            Optional<Path> finished = finishedArchive(dir, archive);
+            if (finished.isPresent()) {
+                return status(id, record, finished.get());
+            }
+            if (record.isEmpty() && Files.isDirectory(dir, LinkOption.NOFOLLOW_LINKS) && hasOtherArchive(dir, archive)) {
+                throw new CsiException.AlreadyExists("snapshot " + name + " exists with an archive of another volume");
+            }
+            Optional<Jobs.Job> running = jobs.running(jobKey(id));
+            Instant started;
+            if (running.isPresent()) {
+                started = running.get().started;
+            } else {
+                long sourceCapacity = provisioner.requireSource(source, deadline);
+                started = record.map(r -> Instant.parse(r.getProperty("created"))).orElse(clock.instant());
+                Properties fresh = new Properties();
+                fresh.setProperty("source", source.format());
+                fresh.setProperty("archive", archive);
+                fresh.setProperty("compression", params.compression().name());
+                fresh.setProperty("created", started.toString());
+                fresh.setProperty("sourceCapacity", Long.toString(sourceCapacity));
+                writeRecord(root, name, fresh);
+                Jobs.Job job = jobs.start(jobKey(id), "snapshot " + name + " of " + source.format(),
+                        j -> archive(key, source, id, params.compression(), j));
+                if (jobs.await(job, Deadline.after(Math.min(2000,
+                        Math.max(0, deadline.timeRemaining(TimeUnit.MILLISECONDS) - 1000)), TimeUnit.MILLISECONDS))) {
+                    return finishedArchive(dir, archive).map(f -> status(id, Optional.of(fresh), f))
+                            .orElseThrow(() -> new CsiException.Internal("snapshot " + name
+                                    + " finished without an archive"));
+                }
+            }
+            return new Status(id, source.format(), 0, started, false);
+        }
+    }
+
+    /** The background work: archive the source's directory into a hidden temporary file, then rename it. */
+    private void archive(ShareKey key, VolumeId source, SnapshotId id, Compression compression, Jobs.Job job)
+            throws IOException {
+        try (Lease target = pool.acquire(key, Deadline.after(2, TimeUnit.MINUTES));
+             Lease from = provisioner.leaseFor(source, Deadline.after(2, TimeUnit.MINUTES))) {
+            SafePaths.createDirectories(target.root(), id.name());
+            Path dir = SafePaths.resolveUnder(target.root(), id.name());
+            removePartials(dir);
+            Path sourceDir = SafePaths.resolveUnder(from.root(), source.subDir());
+            Path temp = dir.resolve("." + id.archive() + PARTIAL + UUID.randomUUID());
+            Path done = dir.resolve(id.archive() + compression.suffix());
+            try (FileChannel channel = FileChannel.open(temp, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE,
+                    LinkOption.NOFOLLOW_LINKS);
+                 OutputStream out = new BufferedOutputStream(Channels.newOutputStream(channel), 1 << 20)) {
+                Archiver.Result r = Archiver.archive(sourceDir, out, compression, threads, job::progress);
+                out.flush();
+                channel.force(true);
+                log.info("snapshot {}: archived {} entries, {} bytes ({} skipped)", id.name(), r.entries(), r.bytes(),
+                        r.skipped());
+            } catch (IOException | RuntimeException e) {
+                Files.deleteIfExists(temp);
+                throw e;
+            }
+            Files.move(temp, done, StandardCopyOption.ATOMIC_MOVE);
+            Properties record = readRecord(target.root(), id.name()).orElseGet(Properties::new);
+            record.setProperty("size", Long.toString(Files.size(done)));
+            writeRecord(target.root(), id.name(), record);
+        }
+    }
+
+    /** Deletes the snapshot's directory and record; an absent snapshot is fine. */
+    void delete(SnapshotId id, List<String> fallbackOptions, Deadline deadline) {
+        jobs.cancel(jobKey(id));
+        NfsSource share = id.shareSource();
+        ShareKey key = pool.anyMounted(share).orElse(new ShareKey(share, fallbackOptions));
+        try (Lease lease = pool.acquire(key, deadline)) {
+            TreeDeleter.delete(lease.root(), Path.of(id.name()), 8, deadline);
+            deleteRecord(lease.root(), id.name());
+            log.info("deleted snapshot {}", id.format());
+        }
+    }
+
+    /** The snapshot if its archive or a record of it exists. */
+    Optional<Status> get(SnapshotId id, Deadline deadline) {
+        NfsSource share = id.shareSource();
+        ShareKey key = pool.anyMounted(share).orElse(new ShareKey(share, List.of()));
+        try (Lease lease = pool.acquire(key, deadline)) {
+            return statusOn(lease.root(), id);
+        }
+    }
+
+    /** Every snapshot recorded on the shares this controller has served, sorted by ID. */
+    List<Status> list(Deadline deadline) {
+        Map<NfsSource, ShareKey> shares = new HashMap<>();
+        for (ShareKey key : pool.known()) {
+            shares.putIfAbsent(key.share(), key);
+        }
+        List<Status> out = new ArrayList<>();
+        for (ShareKey key : shares.values()) {
+            try (Lease lease = pool.acquire(key, deadline)) {
+                Path records = lease.root().resolve(RECORDS);
+                if (!Files.isDirectory(records, LinkOption.NOFOLLOW_LINKS)) {
+                    continue;
+                }
+                try (DirectoryStream<Path> files = Files.newDirectoryStream(records, "*.properties")) {
+                    for (Path f : files) {
+                        String name = f.getFileName().toString().replaceFirst("\\.properties$", "");
+                        Optional<Properties> r = readRecord(lease.root(), name);
+                        if (r.isEmpty()) {
+                            continue;
+                        }
+                        SnapshotId id = SnapshotId.create(key.share().server(), key.share().path(), name,
+                                r.get().getProperty("archive"));
+                        statusOn(lease.root(), id).ifPresent(out::add);
+                    }
+                } catch (IOException e) {
+                    throw new CsiException.Internal("listing snapshots on " + key.share() + ": " + e, e);
+                }
+            }
+        }
+        out.sort(java.util.Comparator.comparing(s -> s.id().format()));
+        return out;
+    }
+
+    /** Opens the finished archive of a snapshot for a restore; NOT_FOUND when it has none (yet). */
+    Lease leaseArchive(SnapshotId id, Deadline deadline, Path[] archive) {
+        NfsSource share = id.shareSource();
+        ShareKey key = pool.anyMounted(share).orElse(new ShareKey(share, List.of()));
+        Lease lease = pool.acquire(key, deadline);
+        Optional<Path> file = finishedArchive(SafePaths.resolveUnder(lease.root(), id.name()), id.archive());
+        if (file.isEmpty()) {
+            lease.close();
+            throw new CsiException.NotFound("snapshot " + id.format() + " has no finished archive");
+        }
+        archive[0] = file.get();
+        return lease;
+    }
+
+    /** The source volume's capacity when the snapshot was taken; 0 when unknown (csi-driver-nfs snapshots). */
+    long sourceCapacityOf(SnapshotId id, Deadline deadline) {
+        NfsSource share = id.shareSource();
+        ShareKey key = pool.anyMounted(share).orElse(new ShareKey(share, List.of()));
+        try (Lease lease = pool.acquire(key, deadline)) {
+            return readRecord(lease.root(), id.name()).map(r -> r.getProperty("sourceCapacity", "0"))
+                    .map(Long::parseLong).orElse(0L);
+        }
+    }
+
+    private Optional<Status> statusOn(Path root, SnapshotId id) {
+        Optional<Properties> record = readRecord(root, id.name());
+        Path dir = root.resolve(id.name());
+        Optional<Path> finished = finishedArchive(dir, id.archive());
+        if (finished.isPresent()) {
+            return Optional.of(status(id, record, finished.get()));
+        }
+        return record.map(r -> new Status(id, r.getProperty("source", ""), 0,
+                Instant.parse(r.getProperty("created")), false));
+    }
+
+    private Status status(SnapshotId id, Optional<Properties> record, Path archive) {
+        try {
+            Instant created = record.map(r -> Instant.parse(r.getProperty("created")))
+                    .orElse(Files.getLastModifiedTime(archive).toInstant());
+            return new Status(id, record.map(r -> r.getProperty("source", "")).orElse(""), Files.size(archive),
+                    created, true);
+        } catch (IOException e) {
+            throw new CsiException.Internal("reading snapshot archive " + archive + ": " + e, e);
+        }
+    }
+
+    /** The complete archive of {@code base} in the snapshot directory, in whichever format is there. */
+    static Optional<Path> finishedArchive(Path dir, String base) {
+        for (Compression c : Compression.values()) {
+            Path p = dir.resolve(base + c.suffix());
+            if (Files.isRegularFile(p, LinkOption.NOFOLLOW_LINKS)) {
+                return Optional.of(p);
+            }
+        }
+        return Optional.empty();
+    }
+
+    private static boolean hasOtherArchive(Path dir, String base) {
+        try (DirectoryStream<Path> entries = Files.newDirectoryStream(dir)) {
+            for (Path e : entries) {
+                String n = e.getFileName().toString();
+                if (!n.startsWith(".") && n.contains(".tar") && !n.startsWith(base + ".tar")) {
+                    return true;
+                }
+            }
+            return false;
+        } catch (IOException e) {
+            throw new CsiException.Internal("reading snapshot directory " + dir + ": " + e, e);
+        }
+    }
+
+    private static void removePartials(Path dir) throws IOException {
+        try (DirectoryStream<Path> entries = Files.newDirectoryStream(dir, ".*" + PARTIAL + "*")) {
+            for (Path p : entries) {
+                log.info("removing the partial archive {} of an interrupted snapshot", p);
+                Files.deleteIfExists(p);
+            }
+        }
+    }
+
+    /** The archive's base name: the source volume's name, else its subDir (csi-driver-nfs's choice). */
+    static String archiveBase(VolumeId source) {
+        return source.name().isEmpty() ? source.subDir().replace('/', '-') : source.name();
+    }
+
+    private static String jobKey(SnapshotId id) {
+        return "snapshot\0" + id.server() + "\0" + id.share() + "\0" + id.name();
+    }
+
+    // ---- records ----
+
+    static Optional<Properties> readRecord(Path root, String name) {
+        Path file = root.resolve(RECORDS).resolve(name + ".properties");
+        try (Reader in = Files.newBufferedReader(file, StandardCharsets.UTF_8)) {
+            Properties p = new Properties();
+            p.load(in);
+            return Optional.of(p);
+        } catch (NoSuchFileException e) {
+            return Optional.empty();
+        } catch (IOException e) {
+            throw new CsiException.Internal("cannot read snapshot record " + file + ": " + e, e);
+        }
+    }
+
+    static void writeRecord(Path root, String name, Properties record) {
+        Path dir = root.resolve(RECORDS);
+        Path temp = dir.resolve("." + UUID.randomUUID() + ".tmp");
+        try {
+            Files.createDirectories(dir);
+            StringWriter text = new StringWriter();
+            record.store(text, "nfs-csi snapshot record");
+            Files.writeString(temp, text.toString(), StandardCharsets.UTF_8, StandardOpenOption.CREATE_NEW);
+            Files.move(temp, dir.resolve(name + ".properties"), StandardCopyOption.ATOMIC_MOVE,
+                    StandardCopyOption.REPLACE_EXISTING);
+        } catch (IOException e) {
+            throw new CsiException.Internal("cannot write snapshot record of " + name + ": " + e, e);
+        }
+    }
+
+    private static void deleteRecord(Path root, String name) {
+        try {
+            Files.deleteIfExists(root.resolve(RECORDS).resolve(name + ".properties"));
+        } catch (IOException e) {
+            throw new CsiException.Internal("cannot delete snapshot record of " + name + ": " + e, e);
+        }
+    }
+}

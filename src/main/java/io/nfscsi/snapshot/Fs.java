@@ -1,0 +1,525 @@
+package io.nfscsi.snapshot;
+
+import java.io.IOException;
+import java.lang.foreign.Arena;
+import java.lang.foreign.FunctionDescriptor;
+import java.lang.foreign.Linker;
+import java.lang.foreign.MemoryLayout;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.StructLayout;
+import java.lang.foreign.ValueLayout;
+import java.lang.invoke.MethodHandle;
+import java.lang.invoke.VarHandle;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * The Linux calls that archiving and restoring make, through {@code java.lang.foreign}, each relative to an open
+ * directory descriptor and naming one directory entry: {@code openat}, {@code statx}, {@code getdents64},
+ * {@code mkdirat}, {@code symlinkat}, {@code linkat}... Java's file API cannot do this: it resolves whole paths
+ * (following any symbolic link in a parent component), has no handle-relative {@code readlink}, {@code mkdir} or
+ * {@code chown}, and reports neither numeric owners nor inode numbers through {@link java.nio.file.SecureDirectoryStream}.
+ * A name never contains a slash, and every call that could follow a final symbolic link is made with
+ * {@code O_NOFOLLOW} or {@code AT_SYMLINK_NOFOLLOW}, so no link in the tree is ever followed.
+ *
+ * <p>An instance owns native scratch memory and belongs to the thread that created it. 64-bit Linux only (glibc
+ * 2.30 or newer, for {@code getdents64}); names are byte strings, as the kernel has them.
+ */
+final class Fs implements AutoCloseable {
+
+    static final int S_IFMT = 0170000;
+    static final int S_IFREG = 0100000;
+    static final int S_IFDIR = 0040000;
+    static final int S_IFLNK = 0120000;
+
+    static final int ENOENT = 2;
+    static final int EPERM = 1;
+    static final int EEXIST = 17;
+    static final int ENOTDIR = 20;
+    static final int EINVAL = 22;
+    static final int ELOOP = 40;
+    static final int ESTALE = 116;
+
+    /** arm, arm64 and powerpc number a few open(2) flags differently from the generic (x86, s390, riscv) ones. */
+    private static final boolean ARM_FLAGS = switch (System.getProperty("os.arch")) {
+        case "aarch64", "arm", "ppc64", "ppc64le" -> true;
+        default -> false;
+    };
+    private static final int O_RDONLY = 0;
+    private static final int O_WRONLY = 1;
+    private static final int O_CREAT = 0100;
+    private static final int O_EXCL = 0200;
+    private static final int O_NOCTTY = 0400;
+    private static final int O_NONBLOCK = 04000;
+    private static final int O_CLOEXEC = 02000000;
+    private static final int O_DIRECTORY = ARM_FLAGS ? 040000 : 0200000;
+    private static final int O_NOFOLLOW = ARM_FLAGS ? 0100000 : 0400000;
+    private static final int AT_FDCWD = -100;
+    private static final int AT_SYMLINK_NOFOLLOW = 0x100;
+    private static final int AT_EMPTY_PATH = 0x1000;
+    private static final int STATX_BASIC_STATS = 0x7ff;
+    private static final long UTIME_OMIT = (1L << 30) - 2;
+
+    /** struct statx is the same on every architecture; these are its byte offsets. */
+    private static final int STATX_SIZE = 256;
+    private static final int STX_NLINK = 16;
+    private static final int STX_UID = 20;
+    private static final int STX_GID = 24;
+    private static final int STX_MODE = 28;
+    private static final int STX_INO = 32;
+    private static final int STX_SIZE_FIELD = 40;
+    private static final int STX_MTIME = 112;
+    private static final int STX_DEV_MAJOR = 136;
+    private static final int STX_DEV_MINOR = 140;
+
+    /** struct linux_dirent64: u64 d_ino, s64 d_off, u16 d_reclen, u8 d_type, then the NUL-terminated name. */
+    private static final int DIRENT_RECLEN = 16;
+    private static final int DIRENT_NAME = 19;
+    private static final int DIRENTS_SIZE = 64 * 1024;
+
+    private static final Linker LINKER = Linker.nativeLinker();
+    private static final StructLayout CAPTURE = Linker.Option.captureStateLayout();
+    private static final VarHandle ERRNO = CAPTURE.varHandle(MemoryLayout.PathElement.groupElement("errno"));
+    private static final ValueLayout.OfInt I = ValueLayout.JAVA_INT;
+    private static final ValueLayout.OfLong L = ValueLayout.JAVA_LONG;
+    private static final MemoryLayout P = ValueLayout.ADDRESS;
+
+    private static final MethodHandle OPENAT = downcall("openat", FunctionDescriptor.of(I, I, P, I, I),
+            Linker.Option.firstVariadicArg(3));
+    private static final MethodHandle CLOSE = downcall("close", FunctionDescriptor.of(I, I));
+    private static final MethodHandle STATX = downcall("statx", FunctionDescriptor.of(I, I, P, I, I, P));
+    private static final MethodHandle GETDENTS64 = downcall("getdents64", FunctionDescriptor.of(L, I, P, L));
+    private static final MethodHandle READLINKAT = downcall("readlinkat", FunctionDescriptor.of(L, I, P, P, L));
+    private static final MethodHandle READ = downcall("read", FunctionDescriptor.of(L, I, P, L));
+    private static final MethodHandle WRITE = downcall("write", FunctionDescriptor.of(L, I, P, L));
+    private static final MethodHandle MKDIRAT = downcall("mkdirat", FunctionDescriptor.of(I, I, P, I));
+    private static final MethodHandle SYMLINKAT = downcall("symlinkat", FunctionDescriptor.of(I, P, I, P));
+    private static final MethodHandle LINKAT = downcall("linkat", FunctionDescriptor.of(I, I, P, I, P, I));
+    private static final MethodHandle UNLINKAT = downcall("unlinkat", FunctionDescriptor.of(I, I, P, I));
+    private static final MethodHandle FCHOWNAT = downcall("fchownat", FunctionDescriptor.of(I, I, P, I, I, I));
+    private static final MethodHandle FCHOWN = downcall("fchown", FunctionDescriptor.of(I, I, I, I));
+    private static final MethodHandle FCHMOD = downcall("fchmod", FunctionDescriptor.of(I, I, I));
+    private static final MethodHandle UTIMENSAT = downcall("utimensat", FunctionDescriptor.of(I, I, P, P, I));
+    private static final MethodHandle FUTIMENS = downcall("futimens", FunctionDescriptor.of(I, I, P));
+
+    private static final Map<Integer, String> ERRNO_NAMES = Map.ofEntries(
+            Map.entry(1, "operation not permitted (EPERM)"), Map.entry(2, "no such file or directory (ENOENT)"),
+            Map.entry(5, "input/output error (EIO)"), Map.entry(9, "bad file descriptor (EBADF)"),
+            Map.entry(12, "out of memory (ENOMEM)"), Map.entry(13, "permission denied (EACCES)"),
+            Map.entry(17, "file exists (EEXIST)"), Map.entry(20, "not a directory (ENOTDIR)"),
+            Map.entry(21, "is a directory (EISDIR)"), Map.entry(22, "invalid argument (EINVAL)"),
+            Map.entry(24, "too many open files (EMFILE)"), Map.entry(27, "file too large (EFBIG)"),
+            Map.entry(28, "no space left on device (ENOSPC)"), Map.entry(30, "read-only file system (EROFS)"),
+            Map.entry(31, "too many links (EMLINK)"), Map.entry(36, "file name too long (ENAMETOOLONG)"),
+            Map.entry(40, "a symbolic link, not followed (ELOOP)"), Map.entry(95, "not supported (EOPNOTSUPP)"),
+            Map.entry(116, "stale file handle (ESTALE)"), Map.entry(122, "disk quota exceeded (EDQUOT)"));
+
+    /** A failed call: {@link #errno()} tells callers what happened without reading the message. */
+    static final class ErrnoException extends IOException {
+        private final int errno;
+
+        ErrnoException(String call, Object shown, int errno) {
+            super(call + " " + shown + ": " + ERRNO_NAMES.getOrDefault(errno, "errno " + errno));
+            this.errno = errno;
+        }
+
+        int errno() {
+            return errno;
+        }
+    }
+
+    /** What statx reported about one entry; {@code dev} combines the major and minor device numbers. */
+    record Stat(int mode, long uid, long gid, long size, long mtimeSeconds, int mtimeNanos, long dev, long ino,
+                long nlink) {
+        int type() {
+            return mode & S_IFMT;
+        }
+
+        int permissions() {
+            return mode & 07777;
+        }
+
+        boolean isDirectory() {
+            return type() == S_IFDIR;
+        }
+
+        boolean isRegular() {
+            return type() == S_IFREG;
+        }
+
+        boolean isSymlink() {
+            return type() == S_IFLNK;
+        }
+
+        boolean sameFile(Stat other) {
+            return dev == other.dev && ino == other.ino;
+        }
+    }
+
+    private final Arena arena = Arena.ofConfined();
+    private final MemorySegment state = arena.allocate(CAPTURE);
+    private final MemorySegment statx = arena.allocate(STATX_SIZE, 8);
+    private final MemorySegment times = arena.allocate(4 * 8L, 8);
+    private final MemorySegment empty = arena.allocate(1);
+    private MemorySegment name1 = arena.allocate(256);
+    private MemorySegment name2 = arena.allocate(256);
+    private MemorySegment dirents;
+    private MemorySegment io;
+
+    private static MethodHandle downcall(String name, FunctionDescriptor fd, Linker.Option... options) {
+        Linker.Option[] all = new Linker.Option[options.length + 1];
+        all[0] = Linker.Option.captureCallState("errno");
+        System.arraycopy(options, 0, all, 1, options.length);
+        return LINKER.downcallHandle(LINKER.defaultLookup().find(name).orElseThrow(
+                () -> new IllegalStateException("libc has no " + name + "; 64-bit Linux with glibc 2.30+ needed")),
+                fd, all);
+    }
+
+    private int errno() {
+        return (int) ERRNO.get(state, 0L);
+    }
+
+    private static RuntimeException downcallFailed(Throwable t) {
+        return t instanceof RuntimeException r ? r : new IllegalStateException("native call failed", t);
+    }
+
+    /** {@code s} as a NUL-terminated string in the first (or, for {@code second}, the second) scratch buffer. */
+    private MemorySegment cString(byte[] s, boolean second) {
+        MemorySegment buf = second ? name2 : name1;
+        if (buf.byteSize() < s.length + 1L) {
+            buf = arena.allocate(Math.max(s.length + 1L, buf.byteSize() * 2));
+            if (second) {
+                name2 = buf;
+            } else {
+                name1 = buf;
+            }
+        }
+        MemorySegment.copy(s, 0, buf, ValueLayout.JAVA_BYTE, 0, s.length);
+        buf.set(ValueLayout.JAVA_BYTE, s.length, (byte) 0);
+        return buf;
+    }
+
+    private MemorySegment io(int length) {
+        if (io == null || io.byteSize() < length) {
+            io = arena.allocate(Math.max(length, 1 << 20), 4096);
+        }
+        return io;
+    }
+
+    /** Opens a trusted directory by path (a final symbolic link is followed: the caller chose the path). */
+    int openTrustedDir(Path dir) throws ErrnoException {
+        return openAt(AT_FDCWD, dir.toString().getBytes(StandardCharsets.UTF_8),
+                O_RDONLY | O_DIRECTORY | O_CLOEXEC, 0, dir);
+    }
+
+    /** Opens the directory {@code name} in {@code dirFd}; ELOOP if it is a symbolic link, ENOTDIR if not a directory. */
+    int openDir(int dirFd, byte[] name, Object shown) throws ErrnoException {
+        return openAt(dirFd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC, 0, shown);
+    }
+
+    /**
+     * Opens {@code name} for reading. Non-blocking and without a controlling terminal, so that an entry swapped for
+     * a FIFO or a device since it was looked at neither blocks nor takes over the process; callers check with
+     * {@link #fstat} what they opened.
+     */
+    int openRead(int dirFd, byte[] name, Object shown) throws ErrnoException {
+        return openAt(dirFd, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC, 0, shown);
+    }
+
+    /** Creates {@code name}, which must not exist (not even as a dangling symbolic link), for writing, mode 0600. */
+    int createFile(int dirFd, byte[] name, Object shown) throws ErrnoException {
+        return openAt(dirFd, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_NOCTTY | O_CLOEXEC, 0600, shown);
+    }
+
+    private int openAt(int dirFd, byte[] name, int flags, int mode, Object shown) throws ErrnoException {
+        int fd;
+        try {
+            fd = (int) OPENAT.invokeExact(state, dirFd, cString(name, false), flags, mode);
+        } catch (Throwable t) {
+            throw downcallFailed(t);
+        }
+        if (fd < 0) {
+            throw new ErrnoException("open", shown, errno());
+        }
+        return fd;
+    }
+
+    /** Closes {@code fd}; for a written file on NFS this is where a failed write-back is reported. */
+    void close(int fd, Object shown) throws ErrnoException {
+        int rc;
+        try {
+            rc = (int) CLOSE.invokeExact(state, fd);
+        } catch (Throwable t) {
+            throw downcallFailed(t);
+        }
+        if (rc != 0) {
+            throw new ErrnoException("close", shown, errno());
+        }
+    }
+
+    /** Closes a descriptor that was only read, or on a path that is already failing. */
+    void closeQuietly(int fd) {
+        if (fd < 0) {
+            return;
+        }
+        try {
+            int ignored = (int) CLOSE.invokeExact(state, fd);
+        } catch (Throwable t) {
+            throw downcallFailed(t);
+        }
+    }
+
+    /** The attributes of {@code name} itself, not of what it links to. */
+    Stat stat(int dirFd, byte[] name, Object shown) throws ErrnoException {
+        return statx(dirFd, cString(name, false), AT_SYMLINK_NOFOLLOW, shown);
+    }
+
+    /** The attributes of an open file. */
+    Stat fstat(int fd, Object shown) throws ErrnoException {
+        return statx(fd, empty, AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW, shown);
+    }
+
+    private Stat statx(int dirFd, MemorySegment name, int flags, Object shown) throws ErrnoException {
+        int rc;
+        try {
+            rc = (int) STATX.invokeExact(state, dirFd, name, flags, STATX_BASIC_STATS, statx);
+        } catch (Throwable t) {
+            throw downcallFailed(t);
+        }
+        if (rc != 0) {
+            throw new ErrnoException("statx", shown, errno());
+        }
+        long dev = (Integer.toUnsignedLong(statx.get(I, STX_DEV_MAJOR)) << 32)
+                | Integer.toUnsignedLong(statx.get(I, STX_DEV_MINOR));
+        return new Stat(Short.toUnsignedInt(statx.get(ValueLayout.JAVA_SHORT, STX_MODE)),
+                Integer.toUnsignedLong(statx.get(I, STX_UID)), Integer.toUnsignedLong(statx.get(I, STX_GID)),
+                statx.get(L, STX_SIZE_FIELD), statx.get(L, STX_MTIME), statx.get(I, STX_MTIME + 8), dev,
+                statx.get(L, STX_INO), Integer.toUnsignedLong(statx.get(I, STX_NLINK)));
+    }
+
+    /** The names in an open directory, without "." and "..", in the order the file system returns them. */
+    List<byte[]> list(int dirFd, Object shown) throws ErrnoException {
+        if (dirents == null) {
+            dirents = arena.allocate(DIRENTS_SIZE, 8);
+        }
+        List<byte[]> names = new ArrayList<>();
+        while (true) {
+            long n;
+            try {
+                n = (long) GETDENTS64.invokeExact(state, dirFd, dirents, (long) DIRENTS_SIZE);
+            } catch (Throwable t) {
+                throw downcallFailed(t);
+            }
+            if (n < 0) {
+                throw new ErrnoException("getdents64", shown, errno());
+            }
+            if (n == 0) {
+                return names;
+            }
+            for (long at = 0; at < n; ) {
+                int reclen = Short.toUnsignedInt(dirents.get(ValueLayout.JAVA_SHORT, at + DIRENT_RECLEN));
+                long start = at + DIRENT_NAME;
+                long end = start;
+                while (dirents.get(ValueLayout.JAVA_BYTE, end) != 0) {
+                    end++;
+                }
+                int length = (int) (end - start);
+                boolean dots = (length == 1 || length == 2) && dirents.get(ValueLayout.JAVA_BYTE, start) == '.'
+                        && (length == 1 || dirents.get(ValueLayout.JAVA_BYTE, start + 1) == '.');
+                if (!dots) {
+                    names.add(dirents.asSlice(start, length).toArray(ValueLayout.JAVA_BYTE));
+                }
+                at += reclen;
+            }
+        }
+    }
+
+    /** The target of the symbolic link {@code name}, as bytes. */
+    byte[] readlink(int dirFd, byte[] name, Object shown) throws ErrnoException {
+        long size = 4096;
+        while (true) {
+            MemorySegment buf = io((int) size);
+            long n;
+            try {
+                n = (long) READLINKAT.invokeExact(state, dirFd, cString(name, false), buf, size);
+            } catch (Throwable t) {
+                throw downcallFailed(t);
+            }
+            if (n < 0) {
+                throw new ErrnoException("readlink", shown, errno());
+            }
+            if (n < size) {
+                return buf.asSlice(0, n).toArray(ValueLayout.JAVA_BYTE);
+            }
+            size *= 2; // possibly truncated: a target longer than PATH_MAX, which some file systems allow
+        }
+    }
+
+    /** Reads up to {@code length} bytes; 0 at the end of the file. */
+    int read(int fd, byte[] dst, int offset, int length, Object shown) throws ErrnoException {
+        MemorySegment buf = io(length);
+        long n;
+        try {
+            n = (long) READ.invokeExact(state, fd, buf, (long) length);
+        } catch (Throwable t) {
+            throw downcallFailed(t);
+        }
+        if (n < 0) {
+            throw new ErrnoException("read", shown, errno());
+        }
+        MemorySegment.copy(buf, ValueLayout.JAVA_BYTE, 0, dst, offset, (int) n);
+        return (int) n;
+    }
+
+    void writeFully(int fd, byte[] src, int offset, int length, Object shown) throws ErrnoException {
+        MemorySegment buf = io(length);
+        MemorySegment.copy(src, offset, buf, ValueLayout.JAVA_BYTE, 0, length);
+        long done = 0;
+        while (done < length) {
+            long n;
+            try {
+                n = (long) WRITE.invokeExact(state, fd, buf.asSlice(done), length - done);
+            } catch (Throwable t) {
+                throw downcallFailed(t);
+            }
+            if (n < 0) {
+                throw new ErrnoException("write", shown, errno());
+            }
+            done += n;
+        }
+    }
+
+    void mkdir(int dirFd, byte[] name, int mode, Object shown) throws ErrnoException {
+        int rc;
+        try {
+            rc = (int) MKDIRAT.invokeExact(state, dirFd, cString(name, false), mode);
+        } catch (Throwable t) {
+            throw downcallFailed(t);
+        }
+        if (rc != 0) {
+            throw new ErrnoException("mkdir", shown, errno());
+        }
+    }
+
+    /** Creates the symbolic link {@code name} pointing to {@code target}, which is stored, never resolved. */
+    void symlink(byte[] target, int dirFd, byte[] name, Object shown) throws ErrnoException {
+        int rc;
+        try {
+            rc = (int) SYMLINKAT.invokeExact(state, cString(target, true), dirFd, cString(name, false));
+        } catch (Throwable t) {
+            throw downcallFailed(t);
+        }
+        if (rc != 0) {
+            throw new ErrnoException("symlink", shown, errno());
+        }
+    }
+
+    /** Hard-links {@code name} to the existing {@code target}; a target that is a symbolic link is linked itself. */
+    void link(int targetDirFd, byte[] target, int dirFd, byte[] name, Object shown) throws ErrnoException {
+        int rc;
+        try {
+            rc = (int) LINKAT.invokeExact(state, targetDirFd, cString(target, true), dirFd, cString(name, false), 0);
+        } catch (Throwable t) {
+            throw downcallFailed(t);
+        }
+        if (rc != 0) {
+            throw new ErrnoException("link", shown, errno());
+        }
+    }
+
+    /** Removes a non-directory (a symbolic link is removed as a link). */
+    void unlink(int dirFd, byte[] name, Object shown) throws ErrnoException {
+        int rc;
+        try {
+            rc = (int) UNLINKAT.invokeExact(state, dirFd, cString(name, false), 0);
+        } catch (Throwable t) {
+            throw downcallFailed(t);
+        }
+        if (rc != 0) {
+            throw new ErrnoException("unlink", shown, errno());
+        }
+    }
+
+    /** Sets the owner of {@code name} itself (a symbolic link's own owner). */
+    void chown(int dirFd, byte[] name, long uid, long gid, Object shown) throws ErrnoException {
+        int rc;
+        try {
+            rc = (int) FCHOWNAT.invokeExact(state, dirFd, cString(name, false), (int) uid, (int) gid,
+                    AT_SYMLINK_NOFOLLOW);
+        } catch (Throwable t) {
+            throw downcallFailed(t);
+        }
+        if (rc != 0) {
+            throw new ErrnoException("chown", shown, errno());
+        }
+    }
+
+    void fchown(int fd, long uid, long gid, Object shown) throws ErrnoException {
+        int rc;
+        try {
+            rc = (int) FCHOWN.invokeExact(state, fd, (int) uid, (int) gid);
+        } catch (Throwable t) {
+            throw downcallFailed(t);
+        }
+        if (rc != 0) {
+            throw new ErrnoException("chown", shown, errno());
+        }
+    }
+
+    /** Sets all twelve permission bits, setuid, setgid and sticky included. */
+    void fchmod(int fd, int mode, Object shown) throws ErrnoException {
+        int rc;
+        try {
+            rc = (int) FCHMOD.invokeExact(state, fd, mode & 07777);
+        } catch (Throwable t) {
+            throw downcallFailed(t);
+        }
+        if (rc != 0) {
+            throw new ErrnoException("chmod", shown, errno());
+        }
+    }
+
+    /** Sets the modification time of {@code name} itself (a symbolic link's own); the access time is left alone. */
+    void setMtime(int dirFd, byte[] name, long seconds, int nanos, Object shown) throws ErrnoException {
+        setTimes(seconds, nanos);
+        int rc;
+        try {
+            rc = (int) UTIMENSAT.invokeExact(state, dirFd, cString(name, false), times, AT_SYMLINK_NOFOLLOW);
+        } catch (Throwable t) {
+            throw downcallFailed(t);
+        }
+        if (rc != 0) {
+            throw new ErrnoException("utimensat", shown, errno());
+        }
+    }
+
+    /** Sets the modification time of an open file; the access time is left alone. */
+    void setMtime(int fd, long seconds, int nanos, Object shown) throws ErrnoException {
+        setTimes(seconds, nanos);
+        int rc;
+        try {
+            rc = (int) FUTIMENS.invokeExact(state, fd, times);
+        } catch (Throwable t) {
+            throw downcallFailed(t);
+        }
+        if (rc != 0) {
+            throw new ErrnoException("futimens", shown, errno());
+        }
+    }
+
+    /** struct timespec[2]: the access time (left alone), then the modification time. */
+    private void setTimes(long seconds, int nanos) {
+        times.set(L, 0, 0);
+        times.set(L, 8, UTIME_OMIT);
+        times.set(L, 16, seconds);
+        times.set(L, 24, nanos);
+    }
+
+    @Override
+    public void close() {
+        arena.close();
+    }
+}

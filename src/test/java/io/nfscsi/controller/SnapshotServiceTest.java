@@ -1,0 +1,227 @@
+package io.nfscsi.controller;
+
+import static io.nfscsi.testing.InProcessCsi.assertCode;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.grpc.Status;
+import io.grpc.StatusRuntimeException;
+import io.nfscsi.csi.v1.ControllerGrpc;
+import io.nfscsi.csi.v1.Csi;
+import io.nfscsi.mount.BoundedIo;
+import io.nfscsi.testing.FakeMounter;
+import io.nfscsi.testing.InProcessCsi;
+import io.nfscsi.volume.OnDelete;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Snapshot, restore and clone request handling with an in-memory mount table: the "share" is a local directory,
+ * the archives and copies are real. The same against a real NFS server is {@code SnapshotTest}, in the test bed.
+ */
+class SnapshotServiceTest {
+
+    @TempDir
+    Path work;
+    FakeMounter mounter = new FakeMounter();
+    InProcessCsi csi;
+    ControllerGrpc.ControllerBlockingStub controller;
+
+    @BeforeEach
+    void start() throws Exception {
+        Clock clock = Clock.systemUTC();
+        BoundedIo io = new BoundedIo(8);
+        SharePool pool = new SharePool(work, mounter, io, clock, Duration.ofMinutes(5), false, Duration.ofSeconds(10));
+        Jobs jobs = new Jobs(clock);
+        Provisioner provisioner = new Provisioner(pool, io, clock, OnDelete.DELETE, Duration.ofSeconds(5), 4, jobs);
+        Snapshots snapshots = new Snapshots(pool, provisioner, jobs, clock, 2);
+        provisioner.useSnapshots(snapshots);
+        csi = new InProcessCsi(new ControllerService(provisioner, snapshots, OnDelete.DELETE, pool::closeIdle));
+        controller = ControllerGrpc.newBlockingStub(csi.channel()).withDeadlineAfter(30, TimeUnit.SECONDS);
+    }
+
+    @AfterEach
+    void stop() {
+        csi.close();
+    }
+
+    Path share() throws Exception {
+        try (Stream<Path> dirs = Files.list(work)) {
+            return dirs.filter(Files::isDirectory).findFirst().orElseThrow();
+        }
+    }
+
+    Csi.Volume volume(String name, long bytes, Csi.VolumeContentSource source) {
+        var b = ControllerServiceTest.create(name).setCapacityRange(Csi.CapacityRange.newBuilder()
+                .setRequiredBytes(bytes));
+        if (source != null) {
+            b.setVolumeContentSource(source);
+        }
+        for (int i = 0; ; i++) {
+            try {
+                return controller.createVolume(b.build()).getVolume();
+            } catch (StatusRuntimeException e) {
+                if (e.getStatus().getCode() != Status.Code.ABORTED || i > 50) {
+                    throw e;
+                }
+            }
+        }
+    }
+
+    Csi.Snapshot snapshot(String name, String source, String... params) throws Exception {
+        var request = Csi.CreateSnapshotRequest.newBuilder().setName(name).setSourceVolumeId(source);
+        for (int i = 0; i < params.length; i += 2) {
+            request.putParameters(params[i], params[i + 1]);
+        }
+        Csi.Snapshot s = controller.createSnapshot(request.build()).getSnapshot();
+        for (int i = 0; !s.getReadyToUse() && i < 200; i++) {
+            Thread.sleep(50);
+            s = controller.createSnapshot(request.build()).getSnapshot();
+        }
+        return s;
+    }
+
+    static Csi.VolumeContentSource fromSnapshot(String id) {
+        return Csi.VolumeContentSource.newBuilder().setSnapshot(
+                Csi.VolumeContentSource.SnapshotSource.newBuilder().setSnapshotId(id)).build();
+    }
+
+    static Csi.VolumeContentSource fromVolume(String id) {
+        return Csi.VolumeContentSource.newBuilder().setVolume(
+                Csi.VolumeContentSource.VolumeSource.newBuilder().setVolumeId(id)).build();
+    }
+
+    @Test
+    void createSnapshot_missingFields_isInvalidArgument_badSourceIsNotFound() {
+        assertCode(Status.Code.INVALID_ARGUMENT, () -> controller.createSnapshot(Csi.CreateSnapshotRequest
+                .newBuilder().setName("s").build()));
+        assertCode(Status.Code.INVALID_ARGUMENT, () -> controller.createSnapshot(Csi.CreateSnapshotRequest
+                .newBuilder().setSourceVolumeId("nfs-csi:1#h#/e#d#n#delete").build()));
+        assertCode(Status.Code.INVALID_ARGUMENT, () -> controller.createSnapshot(Csi.CreateSnapshotRequest
+                .newBuilder().setName("s").setSourceVolumeId("nfs-csi:1#h#/e#d#n#delete")
+                .putParameters("colour", "blue").build()));
+        assertCode(Status.Code.INVALID_ARGUMENT, () -> controller.createSnapshot(Csi.CreateSnapshotRequest
+                .newBuilder().setName("s").setSourceVolumeId("nfs-csi:1#h#/e#d#n#delete")
+                .putParameters("compression", "lz4").build()));
+        assertCode(Status.Code.NOT_FOUND, () -> controller.createSnapshot(Csi.CreateSnapshotRequest.newBuilder()
+                .setName("s").setSourceVolumeId("garbage").build()));
+    }
+
+    @Test
+    void snapshot_archivesInTheCsiDriverNfsLayout_andRestores() throws Exception {
+        var source = volume("pvc-src", 1 << 20, null);
+        Files.writeString(share().resolve("pvc-src/data"), "payload");
+        Csi.Snapshot snap = snapshot("snap-1", source.getVolumeId());
+        assertThat(snap.getReadyToUse()).isTrue();
+        assertThat(share().resolve("snap-1/pvc-src.tar.gz")).isRegularFile();
+        assertThat(snap.getSizeBytes()).isEqualTo(Files.size(share().resolve("snap-1/pvc-src.tar.gz")));
+        assertThat(snap.getSourceVolumeId()).isEqualTo(source.getVolumeId());
+        assertThat(snap.getSnapshotId()).isEqualTo("nfs-csi-snapshot:1#nfs.example.com#/exports#snap-1#pvc-src");
+
+        var restored = volume("pvc-restored", 1 << 20, fromSnapshot(snap.getSnapshotId()));
+        assertThat(restored.getContentSource().hasSnapshot()).isTrue();
+        assertThat(share().resolve("pvc-restored/data")).hasContent("payload");
+        assertThat(volume("pvc-restored", 1 << 20, fromSnapshot(snap.getSnapshotId()))).isEqualTo(restored);
+    }
+
+    @Test
+    void snapshot_sameNameOtherSource_isAlreadyExists() throws Exception {
+        var a = volume("pvc-a", 1 << 20, null);
+        var b = volume("pvc-b", 1 << 20, null);
+        snapshot("snap-1", a.getVolumeId());
+        assertCode(Status.Code.ALREADY_EXISTS, () -> controller.createSnapshot(Csi.CreateSnapshotRequest.newBuilder()
+                .setName("snap-1").setSourceVolumeId(b.getVolumeId()).build()));
+    }
+
+    @Test
+    void snapshot_partialLeftByACrash_isRemovedAndRedone() throws Exception {
+        var source = volume("pvc-src", 1 << 20, null);
+        Files.writeString(share().resolve("pvc-src/data"), "payload");
+        Files.createDirectories(share().resolve("snap-crash"));
+        Files.writeString(share().resolve("snap-crash/.pvc-src.partial-dead"), "half an archive");
+        Csi.Snapshot snap = snapshot("snap-crash", source.getVolumeId());
+        assertThat(snap.getReadyToUse()).isTrue();
+        try (Stream<Path> files = Files.list(share().resolve("snap-crash"))) {
+            assertThat(files.map(p -> p.getFileName().toString())).containsExactly("pvc-src.tar.gz");
+        }
+    }
+
+    @Test
+    void zstdAndPlainTar_restoreToo() throws Exception {
+        var source = volume("pvc-src", 1 << 20, null);
+        Files.writeString(share().resolve("pvc-src/data"), "payload");
+        for (String compression : List.of("none", "zstd")) {
+            Csi.Snapshot snap;
+            try {
+                snap = snapshot("snap-" + compression, source.getVolumeId(), "compression", compression);
+            } catch (StatusRuntimeException e) {
+                if (compression.equals("zstd") && e.getStatus().getCode() == Status.Code.INTERNAL) {
+                    continue; // no zstd native library on this machine; the gzip path is the default
+                }
+                throw e;
+            }
+            volume("pvc-" + compression, 1 << 20, fromSnapshot(snap.getSnapshotId()));
+            assertThat(share().resolve("pvc-" + compression + "/data")).hasContent("payload");
+        }
+    }
+
+    @Test
+    void listGetAndDeleteSnapshots() throws Exception {
+        var a = volume("pvc-a", 1 << 20, null);
+        var b = volume("pvc-b", 1 << 20, null);
+        String s1 = snapshot("snap-1", a.getVolumeId()).getSnapshotId();
+        String s2 = snapshot("snap-2", a.getVolumeId()).getSnapshotId();
+        String s3 = snapshot("snap-3", b.getVolumeId()).getSnapshotId();
+        assertThat(controller.listSnapshots(Csi.ListSnapshotsRequest.getDefaultInstance()).getEntriesList())
+                .extracting(e -> e.getSnapshot().getSnapshotId()).containsExactly(s1, s2, s3);
+        assertThat(controller.listSnapshots(Csi.ListSnapshotsRequest.newBuilder()
+                .setSourceVolumeId(a.getVolumeId()).build()).getEntriesList())
+                .extracting(e -> e.getSnapshot().getSnapshotId()).containsExactly(s1, s2);
+        assertThat(controller.listSnapshots(Csi.ListSnapshotsRequest.newBuilder().setSnapshotId(s3).build())
+                .getEntriesList()).extracting(e -> e.getSnapshot().getSnapshotId()).containsExactly(s3);
+        assertThat(controller.listSnapshots(Csi.ListSnapshotsRequest.newBuilder().setSnapshotId("junk").build())
+                .getEntriesList()).isEmpty();
+        var page = controller.listSnapshots(Csi.ListSnapshotsRequest.newBuilder().setMaxEntries(2).build());
+        assertThat(page.getEntriesCount()).isEqualTo(2);
+        var rest = controller.listSnapshots(Csi.ListSnapshotsRequest.newBuilder()
+                .setStartingToken(page.getNextToken()).build());
+        assertThat(rest.getEntriesList()).extracting(e -> e.getSnapshot().getSnapshotId()).containsExactly(s3);
+
+        assertThat(controller.getSnapshot(Csi.GetSnapshotRequest.newBuilder().setSnapshotId(s2).build())
+                .getSnapshot().getReadyToUse()).isTrue();
+        controller.deleteSnapshot(Csi.DeleteSnapshotRequest.newBuilder().setSnapshotId(s2).build());
+        assertThat(share().resolve("snap-2")).doesNotExist();
+        controller.deleteSnapshot(Csi.DeleteSnapshotRequest.newBuilder().setSnapshotId(s2).build());
+        controller.deleteSnapshot(Csi.DeleteSnapshotRequest.newBuilder().setSnapshotId("junk#").build());
+        assertCode(Status.Code.NOT_FOUND, () -> controller.getSnapshot(Csi.GetSnapshotRequest.newBuilder()
+                .setSnapshotId(s2).build()));
+        assertCode(Status.Code.ABORTED, () -> controller.listSnapshots(Csi.ListSnapshotsRequest.newBuilder()
+                .setStartingToken(page.getNextToken()).build()));
+    }
+
+    @Test
+    void clone_copiesTheSource_andChecksSizeAndExistence() throws Exception {
+        var source = volume("pvc-src", 1 << 20, null);
+        Files.createDirectories(share().resolve("pvc-src/dir"));
+        Files.writeString(share().resolve("pvc-src/dir/f"), "cloned");
+        Files.createSymbolicLink(share().resolve("pvc-src/up"), Path.of("../.."));
+        var clone = volume("pvc-clone", 1 << 20, fromVolume(source.getVolumeId()));
+        assertThat(clone.getContentSource().getVolume().getVolumeId()).isEqualTo(source.getVolumeId());
+        assertThat(share().resolve("pvc-clone/dir/f")).hasContent("cloned");
+        assertThat(Files.readSymbolicLink(share().resolve("pvc-clone/up"))).isEqualTo(Path.of("../.."));
+        assertCode(Status.Code.OUT_OF_RANGE, () -> volume("pvc-small", 1 << 10, fromVolume(source.getVolumeId())));
+        assertCode(Status.Code.NOT_FOUND, () -> volume("pvc-x", 1 << 20,
+                fromVolume("nfs-csi:1#nfs.example.com#/exports#absent#absent#delete")));
+        assertCode(Status.Code.NOT_FOUND, () -> volume("pvc-y", 1 << 20, fromVolume("garbage")));
+        assertCode(Status.Code.NOT_FOUND, () -> volume("pvc-z", 1 << 20, fromSnapshot("garbage")));
+        assertThat(share().resolve("pvc-small")).doesNotExist();
+    }
+}
