@@ -208,7 +208,8 @@ final class ParallelCopy {
      * @param progress     told about once every {@link #PROGRESS_INTERVAL}, on the calling thread
      * @throws CsiException.DeadlineExceeded   when the deadline expires first; what was copied stays
      * @throws CsiException.Aborted            when a source entry was replaced while it was being copied
-     * @throws CsiException.FailedPrecondition when the target root turns up inside the source
+     * @throws CsiException.FailedPrecondition when the target root turns up inside the source, or a directory is
+     *                                         the same as one above it (a bind mount)
      * @throws CsiException.Internal           on any other failure of a file-system call
      */
     static Outcome run(SecureDirectoryStream<Path> sourceHandle, Path sourceRoot, Object sourceKey, Meta rootMeta,
@@ -403,6 +404,12 @@ final class ParallelCopy {
                 if (seen.fileKey().equals(targetKey)) {
                     throw new CsiException.FailedPrecondition(context + ": the target is inside the source, at "
                             + shown(dir, name));
+                }
+                for (Node above = dir; above != null; above = above.parent) {
+                    if (seen.fileKey().equals(above.key)) { // a bind mount of an ancestor: copying would not end
+                        throw new CsiException.FailedPrecondition(context + ": " + shown(dir, name)
+                                + " is the same directory as one above it");
+                    }
                 }
                 Files.createDirectory(target);
                 Node child = new Node(dir, name, dir.source.resolve(name), target, seen.fileKey(), entry.meta());

@@ -62,7 +62,8 @@ public final class TreeCopier {
      *                    must not be inside the source
      * @param parallelism file-system calls in flight, at least 1
      * @throws CsiException.InvalidArgument    when source and target are the same directory
-     * @throws CsiException.FailedPrecondition when the target is not empty, or is inside the source
+     * @throws CsiException.FailedPrecondition when the target is not empty, or is inside the source, or a source
+     *                                         directory is the same as one above it (a bind mount)
      * @throws CsiException.DeadlineExceeded   when the deadline expires; the message says how much was copied
      * @throws CsiException.Aborted            when a source entry was replaced while it was being copied (a pod is
      *                                         writing to the volume); a retry into an empty target may succeed
