@@ -129,7 +129,8 @@ public final class Restorer {
      * @param progress  told how far it has got; {@link Progress#NONE} if nobody is listening
      * @throws RejectedException          when an entry is refused; the target then holds what came before it
      * @throws DirectoryNotEmptyException when {@code targetDir} is not empty
-     * @throws IOException                when the archive is corrupt or truncated, or the target cannot be written
+     * @throws IOException                when the archive is empty (0 bytes), corrupt or truncated, or the target
+     *                                    cannot be written
      */
     public static Result restore(InputStream in, Path targetDir, Progress progress) throws IOException {
         try (Fs fs = new Fs()) {
@@ -159,6 +160,10 @@ public final class Restorer {
         buffered.mark(4);
         byte[] magic = buffered.readNBytes(4);
         buffered.reset();
+        if (magic.length == 0) {
+            // Even an empty volume's archive holds "./"; zero bytes is a failed copy, not an empty snapshot.
+            throw new IOException("the archive is empty (0 bytes)");
+        }
         InputStream tar;
         if (magic.length >= 2 && (magic[0] & 0xff) == 0x1f && (magic[1] & 0xff) == 0x8b) {
             tar = new GZIPInputStream(buffered, 1 << 16); // reads every member of a multi-member file
