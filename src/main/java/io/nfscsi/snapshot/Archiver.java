@@ -134,10 +134,10 @@ public final class Archiver {
                 tar.setBigNumberMode(TarArchiveOutputStream.BIGNUMBER_POSIX);
                 Archiver archiver = new Archiver(fs, tar, progress);
                 Stat rootStat = fs.fstat(root, sourceDir);
-                archiver.path.add(new Frame(new byte[0], "", rootStat, root));
-                root = -1; // the frame owns it now
                 archiver.put(archiver.header("./", TarConstants.LF_DIR, rootStat));
                 archiver.entries++;
+                archiver.path.add(new Frame(new byte[0], "", rootStat, root));
+                root = -1; // walk() owns it now, and closes it
                 archiver.walk();
                 tar.finish();
                 tar.close(); // finishes the compressed stream; KeepOpen leaves out open
@@ -251,9 +251,9 @@ public final class Archiver {
             }
         }
         return switch (stat.type()) {
-            case Fs.S_IFDIR -> directory(dir, dirFd, rawName, relative, stat);
+            case Fs.S_IFDIR -> directory(dirFd, rawName, relative, stat);
             case Fs.S_IFREG -> {
-                file(dirFd, rawName, relative, stat);
+                file(dirFd, rawName, relative);
                 yield null;
             }
             case Fs.S_IFLNK -> {
@@ -267,8 +267,7 @@ public final class Archiver {
         };
     }
 
-    private Frame directory(Frame parent, int parentFd, byte[] rawName, String relative, Stat listed)
-            throws IOException {
+    private Frame directory(int parentFd, byte[] rawName, String relative, Stat listed) throws IOException {
         for (Frame ancestor : path) {
             if (ancestor.stat.sameFile(listed)) {
                 skip(relative, "it is the same directory as " + shown(ancestor.prefix) + " (a bind mount loop)");
@@ -297,7 +296,7 @@ public final class Archiver {
         }
     }
 
-    private void file(int dirFd, byte[] rawName, String relative, Stat listed) throws IOException {
+    private void file(int dirFd, byte[] rawName, String relative) throws IOException {
         int fd;
         try {
             fd = fs.openRead(dirFd, rawName, relative);

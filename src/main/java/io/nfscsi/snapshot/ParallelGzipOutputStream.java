@@ -21,9 +21,10 @@ import java.util.zip.Deflater;
  * {@link java.util.zip.GZIPInputStream} read all of them. Independent 1 MiB blocks cost well under 1% of
  * compression ratio against one long stream.
  *
- * <p>Memory is bounded: at most {@code 2 * threads} blocks are being compressed or waiting to be written, and the
- * writer (the caller's thread) waits for the oldest one when that many are out. The caller's thread also writes
- * the compressed blocks to the underlying stream. Not thread-safe, like any stream.
+ * <p>Memory is bounded: at most {@code 4 * threads} blocks (of 1 MiB, and as much again compressed) are being
+ * compressed or waiting to be written, and the writer (the caller's thread) waits for the oldest one when that many
+ * are out. The caller's thread also writes the compressed blocks to the underlying stream. Not thread-safe, like
+ * any stream.
  */
 final class ParallelGzipOutputStream extends OutputStream {
 
@@ -35,6 +36,11 @@ final class ParallelGzipOutputStream extends OutputStream {
     private static final byte[] HEADER = {0x1f, (byte) 0x8b, 8, 0, 0, 0, 0, 0, 0, 3};
     private static final int TRAILER_SIZE = 8;
     private static final AtomicInteger STREAMS = new AtomicInteger();
+    /**
+     * Blocks queued or being compressed, per thread: enough that a compressing thread finds work waiting while the
+     * writer is held up (writing, or not scheduled on a busy machine), and the others while one is held up.
+     */
+    private static final int IN_FLIGHT_PER_THREAD = 4;
 
     private final OutputStream out;
     private final int blockSize;
@@ -72,7 +78,7 @@ final class ParallelGzipOutputStream extends OutputStream {
         }
         this.out = out;
         this.blockSize = blockSize;
-        this.maxInFlight = 2 * threads;
+        this.maxInFlight = IN_FLIGHT_PER_THREAD * threads;
         int stream = STREAMS.incrementAndGet();
         AtomicInteger thread = new AtomicInteger();
         this.workers = Executors.newFixedThreadPool(threads, r -> {

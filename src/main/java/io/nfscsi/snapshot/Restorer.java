@@ -77,7 +77,8 @@ public final class Restorer {
         }
     }
 
-    private enum Kind { FILE, DIRECTORY, SYMLINK, HARDLINK }
+    /** SPECIAL: a FIFO or device, which GNU tar archives (csi-driver-nfs's tar mode) and a volume never gets. */
+    private enum Kind { FILE, DIRECTORY, SYMLINK, HARDLINK, SPECIAL }
 
     /** Mode, owner and time of a directory, set once the whole archive is written. */
     private record DirectoryMeta(List<String> path, String entry, int mode, long uid, long gid, long seconds,
@@ -198,6 +199,11 @@ public final class Restorer {
         String name = entry.getName();
         Kind kind = kind(entry);
         List<String> path = components(name, name, "its name");
+        if (kind == Kind.SPECIAL) {
+            // the archiver skips these too; refusing them would refuse csi-driver-nfs snapshots of such volumes
+            org.slf4j.LoggerFactory.getLogger(Restorer.class).info("restore: skipping {} (a FIFO or device)", name);
+            return;
+        }
         if (path.isEmpty()) {
             if (kind != Kind.DIRECTORY) {
                 throw new RejectedException(name, "names the volume's directory itself but is not a directory");
@@ -212,6 +218,7 @@ public final class Restorer {
             case FILE -> file(entry, content, parent, last);
             case SYMLINK -> symlink(entry, parent, last);
             case HARDLINK -> hardLink(entry, path, parent, last);
+            case SPECIAL -> throw new IllegalStateException("special entries return above");
         }
     }
 
@@ -230,12 +237,10 @@ public final class Restorer {
         if ((plain || type == TarConstants.LF_CONTIG) && !entry.isSparse()) {
             return Kind.FILE;
         }
-        String what = switch (type) {
-            case TarConstants.LF_CHR -> "a character device";
-            case TarConstants.LF_BLK -> "a block device";
-            case TarConstants.LF_FIFO -> "a FIFO";
-            default -> entry.isSparse() ? "a sparse file" : "of tar type '" + (char) type + "'";
-        };
+        if (type == TarConstants.LF_CHR || type == TarConstants.LF_BLK || type == TarConstants.LF_FIFO) {
+            return Kind.SPECIAL;
+        }
+        String what = entry.isSparse() ? "a sparse file" : "of tar type '" + (char) type + "'";
         throw new RejectedException(entry.getName(), "is " + what + ", which a volume snapshot does not hold");
     }
 

@@ -4,12 +4,14 @@ import io.nfscsi.snapshot.Archiver;
 import io.nfscsi.snapshot.Compression;
 import io.nfscsi.snapshot.Progress;
 import io.nfscsi.snapshot.Restorer;
+import com.sun.management.OperatingSystemMXBean;
 import java.io.BufferedOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
+import java.lang.management.ManagementFactory;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -18,13 +20,16 @@ import java.util.Random;
 /**
  * Snapshot and restore speed against GNU tar, measured in the same run on the same local tree: our
  * {@link Archiver} (gzip on every processor) against {@code tar -czf} (GNU tar piping into one gzip), and our
- * {@link Restorer} against {@code tar -xzf} extracting the same archive. Best of N runs each, taken in turns so
- * that a busy neighbour slows both alike. Prints seconds, MB/s of file data and the ratios.
+ * {@link Restorer} against {@code tar -xzf} extracting the same archive (ours, then GNU tar's). Best of N runs
+ * each, taken in turns so that a busy neighbour slows both alike, after one untimed archive and restore that warm up
+ * the JIT compiler. Prints seconds, MB/s of file data and the ratios, and the processor time each took (user +
+ * system; ours is the whole JVM's): on a shared machine, elapsed time depends on what else runs, processor time
+ * much less.
  *
  * <p>The tree (default about 200 MB: 10,000 files of 1 to 20 KB in 100 directories, and four large files) is
- * generated under /tmp and deleted afterwards. Its data is part text built from a random vocabulary, part random
- * bytes, so that gzip does real work (about 2.5:1). Run with {@code bench/archive}; arguments: small files, total
- * MB, runs.
+ * generated under /tmp and deleted afterwards. Its data is three parts text built from a random vocabulary to one
+ * part random bytes, so that gzip does real work (it compresses to about 57%). Run with {@code bench/archive};
+ * arguments: small files, total MB, runs.
  */
 public final class ArchiveBenchmark {
 
@@ -40,54 +45,75 @@ public final class ArchiveBenchmark {
             Path source = Files.createDirectory(work.resolve("source"));
             long bytes = generate(source, smallFiles, totalMb * 1_000_000L);
             double mb = bytes / 1e6;
-            System.out.printf("tree: %,d files, %.1f MB; %d processors; best of %d runs%n",
-                    smallFiles + 4, mb, threads, runs);
+            System.out.printf("tree: %,d files, %.1f MB; %d processors; best of %d runs; load average %.1f%n",
+                    smallFiles + 4, mb, threads, runs, loadAverage());
 
             Path ours = work.resolve("ours.tar.gz");
             Path gnu = work.resolve("gnu.tar.gz");
-            double[] archive = new double[2];
-            archive[0] = archive[1] = Double.MAX_VALUE;
+            // One untimed archive and restore first, so that the timed runs measure compiled code, as in a driver
+            // that has been up for a while, and not the JIT compiler.
+            try (OutputStream out = new BufferedOutputStream(Files.newOutputStream(ours), 1 << 20)) {
+                Archiver.archive(source, out, Compression.GZIP, threads, Progress.NONE);
+            }
+            try (InputStream in = Files.newInputStream(ours)) {
+                Restorer.restore(in, Files.createDirectory(work.resolve("warm-up")), Progress.NONE);
+            }
+            Best oursArchive = new Best();
+            Best tarArchive = new Best();
             for (int run = 0; run < runs; run++) {
-                archive[0] = Math.min(archive[0], time(() -> {
+                oursArchive.add(inJvm(() -> {
                     try (OutputStream out = new BufferedOutputStream(Files.newOutputStream(ours), 1 << 20)) {
                         Archiver.archive(source, out, Compression.GZIP, threads, Progress.NONE);
                     }
                 }));
-                archive[1] = Math.min(archive[1], time(() -> shell("tar", "-C", source.toString(), "-czf",
-                        gnu.toString(), ".")));
+                tarArchive.add(command("tar -C '" + source + "' -czf '" + gnu + "' ."));
             }
-            System.out.printf("%nsnapshot (archive + gzip), %.1f MB of file data:%n", mb);
-            line("ours, gzip on " + threads + " threads", archive[0], mb, Files.size(ours));
-            line("tar -czf", archive[1], mb, Files.size(gnu));
+            System.out.printf("%nsnapshot (archive + gzip) of %.1f MB of file data:%n", mb);
+            line("ours, gzip on " + threads + " threads", oursArchive, mb, Files.size(ours));
+            line("tar -czf", tarArchive, mb, Files.size(gnu));
             System.out.printf("  speed-up                        %6.2fx   (goal: 1.5x or more)%n",
-                    archive[1] / archive[0]);
+                    tarArchive.seconds / oursArchive.seconds);
 
-            for (Path archiveFile : List.of(ours, gnu)) {
-                double[] restore = new double[2];
-                restore[0] = restore[1] = Double.MAX_VALUE;
-                Path target = work.resolve("target");
+            for (Path archive : List.of(ours, gnu)) {
+                Best oursRestore = new Best();
+                Best tarRestore = new Best();
                 for (int run = 0; run < runs; run++) {
-                    shell("rm", "-rf", target.toString());
-                    Files.createDirectory(target);
-                    restore[0] = Math.min(restore[0], time(() -> {
-                        try (InputStream in = Files.newInputStream(archiveFile)) {
-                            Restorer.restore(in, target, Progress.NONE);
+                    // A new target each time, the old ones deleted only at the end: ext4 skips inodes deleted in
+                    // the last minutes when it allocates, which slows down whoever creates files after a deletion.
+                    Path oursTarget = Files.createDirectory(work.resolve("ours-" + archive.getFileName() + "-" + run));
+                    oursRestore.add(inJvm(() -> {
+                        try (InputStream in = Files.newInputStream(archive)) {
+                            Restorer.restore(in, oursTarget, Progress.NONE);
                         }
                     }));
-                    shell("rm", "-rf", target.toString());
-                    Files.createDirectory(target);
-                    restore[1] = Math.min(restore[1], time(() -> shell("tar", "-C", target.toString(), "-xzf",
-                            archiveFile.toString())));
+                    Path tarTarget = Files.createDirectory(work.resolve("tar-" + archive.getFileName() + "-" + run));
+                    tarRestore.add(command("tar -C '" + tarTarget + "' -xzf '" + archive + "'"));
                 }
-                shell("rm", "-rf", target.toString());
-                System.out.printf("%nrestore of %s:%n", archiveFile.getFileName());
-                line("ours", restore[0], mb, -1);
-                line("tar -xzf", restore[1], mb, -1);
+                System.out.printf("%nrestore of %s:%n", archive.getFileName());
+                line("ours", oursRestore, mb, -1);
+                line("tar -xzf", tarRestore, mb, -1);
                 System.out.printf("  speed-up                        %6.2fx   (goal: 1.0x or more)%n",
-                        restore[1] / restore[0]);
+                        tarRestore.seconds / oursRestore.seconds);
             }
+            System.out.printf("%nload average at the end: %.1f%n", loadAverage());
         } finally {
-            shell("rm", "-rf", work.toString());
+            command("rm -rf '" + work + "'");
+        }
+    }
+
+    /** Elapsed and processor seconds of one run. */
+    private record Timing(double seconds, double cpu) {}
+
+    /** The fastest run so far, and the processor time it took. */
+    private static final class Best {
+        double seconds = Double.MAX_VALUE;
+        double cpu;
+
+        void add(Timing t) {
+            if (t.seconds() < seconds) {
+                seconds = t.seconds();
+                cpu = t.cpu();
+            }
         }
     }
 
@@ -96,23 +122,42 @@ public final class ArchiveBenchmark {
         void run() throws Exception;
     }
 
-    private static double time(Job job) throws Exception {
+    private static Timing inJvm(Job job) throws Exception {
+        OperatingSystemMXBean os = (OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean();
+        long cpu = os.getProcessCpuTime();
         long start = System.nanoTime();
         job.run();
-        return (System.nanoTime() - start) / 1e9;
+        return new Timing((System.nanoTime() - start) / 1e9, (os.getProcessCpuTime() - cpu) / 1e9);
     }
 
-    private static void line(String what, double seconds, double mb, long archiveBytes) {
-        String size = archiveBytes < 0 ? "" : String.format("   archive %.1f MB", archiveBytes / 1e6);
-        System.out.printf("  %-30s %7.2f s  %7.1f MB/s%s%n", what, seconds, mb / seconds, size);
-    }
-
-    private static void shell(String... command) throws IOException, InterruptedException {
-        Process p = new ProcessBuilder(command).redirectErrorStream(true).start();
+    /** Runs a bash command; its processor time is what bash's "times" reports for its children. */
+    private static Timing command(String script) throws IOException, InterruptedException {
+        long start = System.nanoTime();
+        Process p = new ProcessBuilder("bash", "-c", script + " && times").redirectErrorStream(true).start();
         String output = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        double seconds = (System.nanoTime() - start) / 1e9;
         if (p.waitFor() != 0) {
-            throw new IOException(String.join(" ", command) + " failed: " + output);
+            throw new IOException(script + " failed: " + output);
         }
+        // "times": the shell's user and system time, then its children's: "0m1.234s 0m0.056s" on each line
+        List<String> lines = output.lines().toList();
+        String[] children = lines.getLast().trim().split("\\s+");
+        return new Timing(seconds, minutes(children[0]) + minutes(children[1]));
+    }
+
+    private static double minutes(String time) {
+        int m = time.indexOf('m');
+        return Integer.parseInt(time.substring(0, m)) * 60 + Double.parseDouble(time.substring(m + 1, time.length() - 1));
+    }
+
+    private static double loadAverage() {
+        return ManagementFactory.getOperatingSystemMXBean().getSystemLoadAverage();
+    }
+
+    private static void line(String what, Best best, double mb, long archiveBytes) {
+        String size = archiveBytes < 0 ? "" : String.format("   archive %.1f MB", archiveBytes / 1e6);
+        System.out.printf("  %-30s %7.2f s  %7.1f MB/s   cpu %6.2f s%s%n", what, best.seconds, mb / best.seconds,
+                best.cpu, size);
     }
 
     /** Writes the tree; returns its bytes of file data. */
