@@ -183,6 +183,11 @@ public final class Main implements Callable<Integer> {
         String own = verbosity >= 5 ? "trace" : verbosity >= 4 ? "debug" : "info";
         System.setProperty("org.slf4j.simpleLogger.defaultLogLevel", verbosity >= 6 ? "debug" : "info");
         System.setProperty("org.slf4j.simpleLogger.log.io.nfscsi", own);
+        if (verbosity < 6) {
+            // grpc-java asks every accepted channel for SO_KEEPALIVE, which a unix socket does not have: Netty
+            // warns once per connection, and kubelet connects for every call
+            System.setProperty("org.slf4j.simpleLogger.log.io.grpc.netty.shaded.io.netty.bootstrap", "error");
+        }
         System.setProperty("org.slf4j.simpleLogger.logFile", "System.err");
         System.setProperty("org.slf4j.simpleLogger.showDateTime", "true");
         System.setProperty("org.slf4j.simpleLogger.dateTimeFormat", "yyyy-MM-dd'T'HH:mm:ss.SSSX");
