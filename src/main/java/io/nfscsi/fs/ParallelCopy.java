@@ -29,14 +29,11 @@ import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentLinkedQueue;
-import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutionException;
-import java.util.concurrent.ForkJoinPool;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
-import java.util.concurrent.atomic.AtomicReference;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -79,7 +76,6 @@ final class ParallelCopy {
     private static final int MAX_PENDING = 1024;
 
     /** How long to wait, once stopped, for threads to finish the call each is in, before leaving them behind. */
-    private static final Duration STRAGGLERS = Duration.ofSeconds(1);
 
     /** How often the caller's thread reports progress while it waits. */
     static final Duration PROGRESS_INTERVAL = Duration.ofSeconds(1);
@@ -145,28 +141,11 @@ final class ParallelCopy {
         }
     }
 
-    /** Thrown to unwind a task once the run has failed; the failure itself is recorded in {@code failure}. */
-    private static final class Stopped extends RuntimeException {
-        Stopped() {
-            super(null, null, false, false);
-        }
-    }
-
-    private static final Stopped STOPPED = new Stopped();
-
-    /** Stands for an expired deadline in {@code failure}; the message is written at the end, with final counts. */
-    private static final Throwable DEADLINE = new Stopped();
-
-    @FunctionalInterface
-    private interface Step {
-        void run() throws IOException;
-    }
-
     private final String context;
     private final Deadline deadline;
     private final int handleBudget;
     private final Object targetKey;
-    private final ForkJoinPool pool;
+    private final RunControl control;
     private final Node root;
     private final AtomicLong files = new AtomicLong();
     private final AtomicLong directories = new AtomicLong();
@@ -175,8 +154,6 @@ final class ParallelCopy {
     private final AtomicLong skipped = new AtomicLong();
     /** The first copy of each multiply-linked source inode: its target, once created; null if it was not. */
     private final Map<Object, CompletableFuture<Path>> linked = new ConcurrentHashMap<>();
-    private final AtomicReference<Throwable> failure = new AtomicReference<>();
-    private final CountDownLatch finished = new CountDownLatch(1);
     /** Nodes whose handle was open and unused when last released, oldest first: the order of closing. */
     private final ConcurrentLinkedQueue<Node> idle = new ConcurrentLinkedQueue<>();
     private final Set<SecureDirectoryStream<Path>> openHandles = ConcurrentHashMap.newKeySet();
@@ -192,7 +169,7 @@ final class ParallelCopy {
         this.deadline = deadline;
         this.handleBudget = handleBudget;
         this.targetKey = targetKey;
-        this.pool = new ForkJoinPool(parallelism, ForkJoinPool.defaultForkJoinWorkerThreadFactory, null, false);
+        this.control = new RunControl(context, deadline, parallelism);
         this.root = new Node(null, null, sourceRoot, targetRoot, sourceKey, rootMeta);
         root.handle = sourceHandle;
         root.users = 1; // never idle, so never closed before the end
@@ -219,7 +196,7 @@ final class ParallelCopy {
                 context, parallelism, deadline, handleBudget);
         run.fork(() -> run.list(run.root));
         run.await(progress);
-        Throwable failed = run.failure.get();
+        Throwable failed = run.control.failure();
         if (failed != null) {
             throw run.describe(failed);
         }
@@ -237,10 +214,9 @@ final class ParallelCopy {
         try {
             // The threads check the deadline between calls; this bound is for a call that never returns (a hung
             // server), which no check between calls can notice.
-            while (!finished.await(Math.max(0, Math.min(interval, deadline.timeRemaining(NANOSECONDS))),
-                    NANOSECONDS)) {
+            while (!control.awaitFinished(Math.max(0, Math.min(interval, deadline.timeRemaining(NANOSECONDS))))) {
                 if (deadline.isExpired()) {
-                    fail(DEADLINE);
+                    fail(RunControl.DEADLINE);
                     break;
                 }
                 try {
@@ -253,67 +229,24 @@ final class ParallelCopy {
             Thread.currentThread().interrupt();
             fail(e);
         }
-        pool.shutdown();
-        boolean terminated;
-        try {
-            terminated = pool.awaitTermination(STRAGGLERS.toNanos(), NANOSECONDS);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            terminated = false;
-        }
-        if (terminated) {
-            closeAll();
-        } else {
-            // Closing a handle waits for the calls in progress on it; let the last blocked thread's return do it.
-            Thread.ofPlatform().daemon().name("fs-copy-cleanup").start(() -> {
-                pool.close(); // waits for termination
-                closeAll();
-            });
-        }
+        control.shutDown(this::closeAll, "fs-copy-cleanup");
     }
 
     private CsiException describe(Throwable failed) {
         String progress = entries() + " entries copied; the target holds a partial copy";
-        if (failed == DEADLINE) {
-            return new CsiException.DeadlineExceeded(context + ": " + progress);
-        }
-        if (failed instanceof CsiException e) {
-            return e;
-        }
-        if (failed instanceof InterruptedException) {
-            return new CsiException.Internal(context + ": interrupted; " + progress, failed);
-        }
-        return new CsiException.Internal(context + ": " + failed.getMessage() + "; " + progress, failed);
+        return control.describe(failed, progress);
     }
 
     private void fail(Throwable t) {
-        failure.compareAndSet(null, t);
-        finished.countDown();
+        control.fail(t);
     }
 
-    /** Called before each file-system call: stops the task once the run has failed or the deadline passed. */
     private void checkpoint() {
-        if (failure.get() != null) {
-            throw STOPPED;
-        }
-        if (deadline.isExpired()) {
-            fail(DEADLINE);
-            throw STOPPED;
-        }
+        control.checkpoint();
     }
 
-    private void fork(Step step) {
-        // Called from a worker, execute() pushes onto that worker's own queue: LIFO, hence depth-first.
-        pool.execute(() -> {
-            try {
-                checkpoint();
-                step.run();
-            } catch (Stopped e) {
-                // the failure that stopped us is already recorded
-            } catch (IOException | RuntimeException | Error e) {
-                fail(e);
-            }
-        });
+    private void fork(RunControl.Step step) {
+        control.fork(step);
     }
 
     private String shown(Node dir, Path name) {
@@ -501,12 +434,12 @@ final class ParallelCopy {
             // The first name's copier completes this right after creating its target, before copying contents.
             return first.get(Math.max(0, deadline.timeRemaining(NANOSECONDS)), NANOSECONDS);
         } catch (TimeoutException e) {
-            fail(DEADLINE);
-            throw STOPPED;
+            fail(RunControl.DEADLINE);
+            throw RunControl.STOPPED;
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             fail(e);
-            throw STOPPED;
+            throw RunControl.STOPPED;
         } catch (ExecutionException e) {
             throw new IllegalStateException(e); // never completed exceptionally
         }
@@ -600,7 +533,7 @@ final class ParallelCopy {
             // every entry is in: a read-only mode or an mtime now sticks; the target root was not created by us
             apply(node.target, node.meta, true, node.parent != null);
             if (node.parent == null) {
-                finished.countDown();
+                control.finish();
                 return;
             }
             directories.incrementAndGet();

@@ -12,7 +12,6 @@ import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.SecureDirectoryStream;
 import java.nio.file.attribute.BasicFileAttributes;
-import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Deque;
@@ -20,12 +19,9 @@ import java.util.List;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentLinkedQueue;
-import java.util.concurrent.CountDownLatch;
-import java.util.concurrent.ForkJoinPool;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
-import java.util.concurrent.atomic.AtomicReference;
 
 /**
  * The parallel part of {@link TreeDeleter}: empties a directory below an open parent handle and removes it.
@@ -62,7 +58,6 @@ final class ParallelDelete {
     private static final int MAX_PENDING = 1024;
 
     /** How long to wait, once stopped, for threads to finish the call each is in, before leaving them behind. */
-    private static final Duration STRAGGLERS = Duration.ofSeconds(1);
 
     /** What the caller learns: the counts, and (for tests) how many handles were open at most. */
     record Outcome(long files, long directories, int peakOpenHandles) {}
@@ -85,32 +80,13 @@ final class ParallelDelete {
         }
     }
 
-    /** Thrown to unwind a task once the run has failed; the failure itself is recorded in {@code failure}. */
-    private static final class Stopped extends RuntimeException {
-        Stopped() {
-            super(null, null, false, false);
-        }
-    }
-
-    private static final Stopped STOPPED = new Stopped();
-
-    /** Stands for an expired deadline in {@code failure}; the message is written at the end, with final counts. */
-    private static final Throwable DEADLINE = new Stopped();
-
-    @FunctionalInterface
-    private interface Step {
-        void run() throws IOException;
-    }
-
     private final String context;
     private final Deadline deadline;
     private final int handleBudget;
-    private final ForkJoinPool pool;
+    private final RunControl control;
     private final Node base;
     private final AtomicLong files = new AtomicLong();
     private final AtomicLong directories = new AtomicLong();
-    private final AtomicReference<Throwable> failure = new AtomicReference<>();
-    private final CountDownLatch finished = new CountDownLatch(1);
     /** Nodes whose handle was open and unused when last released, oldest first: the order of closing. */
     private final ConcurrentLinkedQueue<Node> idle = new ConcurrentLinkedQueue<>();
     private final Set<SecureDirectoryStream<Path>> openHandles = ConcurrentHashMap.newKeySet();
@@ -124,7 +100,7 @@ final class ParallelDelete {
         this.context = context;
         this.deadline = deadline;
         this.handleBudget = handleBudget;
-        this.pool = new ForkJoinPool(parallelism, ForkJoinPool.defaultForkJoinWorkerThreadFactory, null, false);
+        this.control = new RunControl(context, deadline, parallelism);
         this.base = new Node(null, null);
         base.handle = parent;
         base.users = 1; // never idle, so never closed before the end
@@ -146,7 +122,7 @@ final class ParallelDelete {
         Node target = new Node(run.base, name);
         run.fork(() -> run.list(target));
         run.await();
-        Throwable failed = run.failure.get();
+        Throwable failed = run.control.failure();
         if (failed != null) {
             throw run.describe(failed);
         }
@@ -157,80 +133,34 @@ final class ParallelDelete {
         try {
             // The threads check the deadline between calls; this bound is for a call that never returns (a hung
             // server), which no check between calls can notice.
-            if (!finished.await(Math.max(0, deadline.timeRemaining(NANOSECONDS)), NANOSECONDS)) {
-                fail(DEADLINE);
+            if (!control.awaitFinished(Math.max(0, deadline.timeRemaining(NANOSECONDS)))) {
+                fail(RunControl.DEADLINE);
             }
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             fail(e);
         }
-        pool.shutdown();
-        boolean terminated;
-        try {
-            terminated = pool.awaitTermination(STRAGGLERS.toNanos(), NANOSECONDS);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            terminated = false;
-        }
-        if (terminated) {
-            closeAll();
-        } else {
-            // Closing a handle waits for the calls in progress on it; let the last blocked thread's return do it.
-            Thread.ofPlatform().daemon().name("fs-delete-cleanup").start(() -> {
-                pool.close(); // waits for termination
-                closeAll();
-            });
-        }
+        control.shutDown(this::closeAll, "fs-delete-cleanup");
     }
 
     private CsiException describe(Throwable failed) {
         long removed = files.get() + directories.get();
         String progress = removed + " entries removed, the rest remains; retry continues";
-        if (failed == DEADLINE) {
-            return new CsiException.DeadlineExceeded(context + ": " + progress);
-        }
-        if (failed instanceof CsiException e) {
-            return e;
-        }
-        if (failed instanceof InterruptedException) {
-            return new CsiException.Internal(context + ": interrupted; " + progress, failed);
-        }
-        return new CsiException.Internal(context + ": " + failed.getMessage() + "; " + progress, failed);
+        return control.describe(failed, progress);
     }
 
     private void fail(Throwable t) {
-        failure.compareAndSet(null, t);
-        finished.countDown();
+        control.fail(t);
     }
 
-    /** Called before each file-system call: stops the task once the run has failed or the deadline passed. */
     private void checkpoint() {
-        if (failure.get() != null) {
-            throw STOPPED;
-        }
-        if (deadline.isExpired()) {
-            fail(DEADLINE);
-            throw STOPPED;
-        }
+        control.checkpoint();
     }
 
-    private void fork(Step step) {
-        // Called from a worker, execute() pushes onto that worker's own queue: LIFO, hence depth-first.
-        pool.execute(() -> {
-            try {
-                checkpoint();
-                step.run();
-            } catch (Stopped e) {
-                // the failure that stopped us is already recorded
-            } catch (IOException | RuntimeException | Error e) {
-                fail(e);
-            }
-        });
+    private void fork(RunControl.Step step) {
+        control.fork(step);
     }
 
-    // --- tasks ---
-
-    /** Lists {@code dir}, handing its entries out in batches while the listing goes on. */
     private void list(Node dir) throws IOException {
         SecureDirectoryStream<Path> handle;
         try {
@@ -336,7 +266,7 @@ final class ParallelDelete {
                     return;
                 }
                 if (parent == base) {
-                    finished.countDown();
+                    control.finish();
                     return;
                 }
                 if (parent.pending.decrementAndGet() != 0) {
