@@ -20,10 +20,16 @@ import java.util.regex.Pattern;
  * @param shutdownGrace   how long in-flight calls may run after SIGTERM
  * @param verbosity       0 (info) to 5 (trace), as Kubernetes' {@code -v}
  * @param provisioning    the controller's settings for dynamic provisioning
+ * @param nodeStateDir    where the node service records which volume it published at which target; null for the
+ *                        default, {@code node-state} beside the unix socket (for a tcp endpoint
+ *                        {@link #DEFAULT_NODE_STATE_DIR})
  */
 public record DriverConfig(Endpoint endpoint, String nodeId, String driverName, Duration mountTimeout,
                            Duration statsTimeout, Path workingMountDir, Duration shutdownGrace, int verbosity,
-                           Provisioning provisioning) {
+                           Provisioning provisioning, Path nodeStateDir) {
+
+    /** The node state directory when the endpoint is not a unix socket and {@code --state-dir} is not given. */
+    public static final Path DEFAULT_NODE_STATE_DIR = Path.of("/var/lib/nfs-csi/node-state");
 
     /**
      * Dynamic provisioning settings.
@@ -65,6 +71,21 @@ public record DriverConfig(Endpoint endpoint, String nodeId, String driverName, 
         Objects.requireNonNull(endpoint, "endpoint");
         Objects.requireNonNull(provisioning, "provisioning");
         validate(nodeId, driverName, mountTimeout, statsTimeout, workingMountDir, shutdownGrace, verbosity);
+        if (nodeStateDir == null) {
+            // beside the socket: kubelet's plugin directory on a node, which outlives the driver's container
+            nodeStateDir = endpoint instanceof Endpoint.Unix u && u.socket().getParent() != null
+                    ? u.socket().getParent().resolve("node-state") : DEFAULT_NODE_STATE_DIR;
+        } else if (!nodeStateDir.isAbsolute()) {
+            throw new IllegalArgumentException("--state-dir must be an absolute path");
+        }
+    }
+
+    /** With the default node state directory. */
+    public DriverConfig(Endpoint endpoint, String nodeId, String driverName, Duration mountTimeout,
+                        Duration statsTimeout, Path workingMountDir, Duration shutdownGrace, int verbosity,
+                        Provisioning provisioning) {
+        this(endpoint, nodeId, driverName, mountTimeout, statsTimeout, workingMountDir, shutdownGrace, verbosity,
+                provisioning, null);
     }
 
     /** The cross-field and per-field checks; throws IllegalArgumentException naming the flag. */

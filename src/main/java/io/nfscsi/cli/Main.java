@@ -62,6 +62,11 @@ public final class Main implements Callable<Integer> {
             description = "Where the controller mounts NFS shares (default: ${DEFAULT-VALUE}).")
     Path workingMountDir;
 
+    @Option(names = "--state-dir", paramLabel = "DIR",
+            description = "Where the node service records which volume it published at which target path, so that "
+                    + "a restarted driver knows (default: node-state beside the --endpoint socket).")
+    Path stateDir;
+
     @Option(names = "--shutdown-grace", paramLabel = "DURATION", defaultValue = "30s",
             converter = DurationConverter.class,
             description = "How long in-flight calls may finish after SIGTERM (default: ${DEFAULT-VALUE}).")
@@ -126,7 +131,7 @@ public final class Main implements Callable<Integer> {
         return new DriverConfig(Endpoint.parse(endpoint), node, driverName, mountTimeout, statsTimeout,
                 workingMountDir, shutdownGrace, verbosity, new DriverConfig.Provisioning(
                         onDeletePolicy(defaultOnDelete), shareIdleTimeout, mountPerRequest, deleteParallelism,
-                        archiveRetention, shareCheckInterval));
+                        archiveRetention, shareCheckInterval), stateDir);
     }
 
     private static OnDelete onDeletePolicy(String value) {
@@ -160,7 +165,7 @@ public final class Main implements Callable<Integer> {
                 new IdentityService(config.driverName(), version,
                         Readiness.of(Readiness.MOUNT_NFS, List.of(config.workingMountDir()))),
                 controller,
-                new NodeService(config.nodeId(), mounter, io, config.mountTimeout(),
+                new NodeService(config.nodeId(), mounter, io, config.nodeStateDir(), config.mountTimeout(),
                         config.statsTimeout(), Clock.systemUTC()));
         log.info("nfs-csi {} starting: driver {}, node {}, mount timeout {}", version, config.driverName(),
                 config.nodeId(), GoDuration.format(config.mountTimeout()));

@@ -24,4 +24,12 @@ public interface Mounter {
 
     /** The current mount table. */
     MountTable table();
+
+    /**
+     * statvfs(3) of a mounted path. It blocks in the kernel while the path's NFS server does not answer, so callers
+     * run it through {@link BoundedIo}; a replaced export answers {@code STALE}.
+     */
+    default Posix.FsStats statfs(Path path) throws MountException {
+        return Posix.statvfs(path);
+    }
 }

@@ -18,8 +18,12 @@ import java.time.Duration;
 
 /**
  * The CSI Node service. Each method checks its request in the order the spec lists the fields, takes the lock for
- * the (volume, path) pair, hands off to {@link Publisher} or {@link VolumeHealth}, and builds the reply. Staging
- * is not offered: an NFS mount has nothing to share between pods on a node.
+ * the volume, hands off to {@link Publisher} or {@link VolumeHealth}, and builds the reply. Staging is not offered:
+ * an NFS mount has nothing to share between pods on a node.
+ *
+ * <p>The lock is per volume, not per (volume, target): whether a volume may be published at a second target
+ * depends on its other publications on this node, so two publishes of one volume never run at once (the second is
+ * ABORTED and kubelet retries it).
  */
 public final class NodeService extends NodeGrpc.NodeImplBase {
 
@@ -31,15 +35,18 @@ public final class NodeService extends NodeGrpc.NodeImplBase {
     private final KeyedLocks locks = new KeyedLocks();
 
     /**
-     * @param io runs file-system calls that may block on a dead server (stat, chmod) under their deadlines
+     * @param io       runs file-system calls that may block on a dead server (stat, chmod) under their deadlines
+     * @param stateDir where the node records which volume it published at which target; read and reconciled with
+     *                 the mount table here, so that a restarted driver knows what the previous one published
      */
-    public NodeService(String nodeId, Mounter mounter, BoundedIo io, Duration mountTimeout, Duration statsTimeout,
-                       Clock clock) {
+    public NodeService(String nodeId, Mounter mounter, BoundedIo io, Path stateDir, Duration mountTimeout,
+                       Duration statsTimeout, Clock clock) {
         this.nodeId = nodeId;
         this.mountTimeout = mountTimeout;
         this.statsTimeout = statsTimeout;
-        this.publisher = new Publisher(mounter, io);
-        this.health = new VolumeHealth(mounter, io, clock);
+        PublishedTargets targets = PublishedTargets.open(stateDir, mounter::table);
+        this.publisher = new Publisher(mounter, io, targets);
+        this.health = new VolumeHealth(mounter, io, targets, clock);
     }
 
     @Override
@@ -54,10 +61,10 @@ public final class NodeService extends NodeGrpc.NodeImplBase {
                 "volume_capability");
         VolumeContext context = VolumeContext.parse(req.getVolumeContextMap());
         var options = MountOptions.merge(mount.getMountFlagsList(), context.mountOptions(), req.getReadonly());
-        var publication = new Publisher.Publication(volumeId, target, context.source(), options, req.getReadonly(),
-                context.mountPermissions());
-        try (var lock = locks.acquire(volumeId + "\0" + target, "volume " + volumeId + " at " + target)) {
-            publisher.publish(publication, Deadlines.forCall(mountTimeout));
+        var request = new Publisher.Request(volumeId, target, context.source(), options, req.getReadonly(),
+                context.mountPermissions(), req.getVolumeCapability().getAccessMode().getMode());
+        try (var lock = locks.acquire(volumeId, "volume " + volumeId)) {
+            publisher.publish(request, Deadlines.forCall(mountTimeout), Deadlines.forCall(statsTimeout));
         }
         reply.onNext(Csi.NodePublishVolumeResponse.getDefaultInstance());
         reply.onCompleted();
@@ -68,7 +75,7 @@ public final class NodeService extends NodeGrpc.NodeImplBase {
                                     StreamObserver<Csi.NodeUnpublishVolumeResponse> reply) {
         String volumeId = RequestFields.required("volume_id", req.getVolumeId());
         Path target = RequestFields.absolutePath("target_path", req.getTargetPath());
-        try (var lock = locks.acquire(volumeId + "\0" + target, "volume " + volumeId + " at " + target)) {
+        try (var lock = locks.acquire(volumeId, "volume " + volumeId)) {
             publisher.unpublish(volumeId, target, Deadlines.forCall(mountTimeout));
         }
         reply.onNext(Csi.NodeUnpublishVolumeResponse.getDefaultInstance());
@@ -78,9 +85,9 @@ public final class NodeService extends NodeGrpc.NodeImplBase {
     @Override
     public void nodeGetVolumeStats(Csi.NodeGetVolumeStatsRequest req,
                                    StreamObserver<Csi.NodeGetVolumeStatsResponse> reply) {
-        RequestFields.required("volume_id", req.getVolumeId());
-        Path path = RequestFields.absolutePath("volume_path", req.getVolumePath());
-        VolumeHealth.Report report = health.check(path, Deadlines.forCall(statsTimeout));
+        String volumeId = RequestFields.required("volume_id", req.getVolumeId());
+        Path path = VolumeHealth.volumePath(volumeId, RequestFields.required("volume_path", req.getVolumePath()));
+        VolumeHealth.Report report = health.check(volumeId, path, Deadlines.forCall(statsTimeout));
         var response = Csi.NodeGetVolumeStatsResponse.newBuilder()
                 .setVolumeCondition(Csi.VolumeCondition.newBuilder()
                         .setAbnormal(report.abnormal()).setMessage(report.message()));

@@ -6,7 +6,13 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.grpc.Status;
 import io.nfscsi.csi.v1.Csi;
 import io.nfscsi.csi.v1.NodeGrpc;
+import io.grpc.Deadline;
+import io.nfscsi.csi.v1.Csi.VolumeCapability.AccessMode.Mode;
+import io.nfscsi.mount.BoundedIo;
 import io.nfscsi.mount.MountException;
+import io.nfscsi.mount.MountTable;
+import io.nfscsi.mount.Mounter;
+import io.nfscsi.mount.Posix;
 import io.nfscsi.testing.FakeMounter;
 import io.nfscsi.testing.InProcessCsi;
 import java.nio.file.Files;
@@ -15,6 +21,8 @@ import java.time.Clock;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
@@ -35,23 +43,91 @@ class NodeServiceTest {
     @TempDir
     Path dir;
     FakeMounter mounter;
+    /** What the service mounts with: {@link #mounter}, plus stats that can be made stale or hung per path. */
+    ProbedMounter probed;
+    Path stateDir;
     InProcessCsi csi;
     NodeGrpc.NodeBlockingStub node;
     Path target;
+    Path target2;
 
     @BeforeEach
     void start() throws Exception {
         mounter = new FakeMounter();
-        csi = new InProcessCsi(new NodeService("node-1", mounter, new io.nfscsi.mount.BoundedIo(8), Duration.ofSeconds(5), Duration.ofSeconds(1),
-                Clock.systemUTC()));
-        node = NodeGrpc.newBlockingStub(csi.channel()).withDeadlineAfter(30, TimeUnit.SECONDS);
+        probed = new ProbedMounter(mounter);
+        stateDir = dir.resolve("plugin/node-state");
+        startDriver();
         target = dir.resolve("pods/uid/volumes/kubernetes.io~csi/pv/mount");
+        target2 = dir.resolve("pods/uid2/volumes/kubernetes.io~csi/pv/mount");
         Files.createDirectories(target.getParent());
+        Files.createDirectories(target2.getParent());
+    }
+
+    /** A new driver process, as after a restart: same node (mount table), same state directory. */
+    void startDriver() throws Exception {
+        csi = new InProcessCsi(new NodeService("node-1", probed, new BoundedIo(8), stateDir, Duration.ofSeconds(5),
+                Duration.ofMillis(300), Clock.systemUTC()));
+        node = NodeGrpc.newBlockingStub(csi.channel()).withDeadlineAfter(30, TimeUnit.SECONDS);
+    }
+
+    void restartDriver() throws Exception {
+        csi.close();
+        startDriver();
     }
 
     @AfterEach
     void stop() {
+        probed.release();
         csi.close();
+    }
+
+    /** Delegates to a {@link FakeMounter}; {@link #statfs} fails or blocks for the paths a test names. */
+    static final class ProbedMounter implements Mounter {
+        final FakeMounter fake;
+        final Map<Path, MountException.Kind> failing = new ConcurrentHashMap<>();
+        final CountDownLatch hang = new CountDownLatch(1);
+        final Set<Path> hanging = ConcurrentHashMap.newKeySet();
+
+        ProbedMounter(FakeMounter fake) {
+            this.fake = fake;
+        }
+
+        @Override
+        public void mount(String source, Path target, String fsType, List<String> options, Deadline deadline)
+                throws MountException {
+            fake.mount(source, target, fsType, options, deadline);
+            failing.remove(target); // a fresh mount answers again
+        }
+
+        @Override
+        public void unmount(Path target, Deadline deadline) {
+            fake.unmount(target, deadline);
+        }
+
+        @Override
+        public MountTable table() {
+            return fake.table();
+        }
+
+        @Override
+        public Posix.FsStats statfs(Path path) throws MountException {
+            if (hanging.contains(path)) {
+                try {
+                    hang.await(10, TimeUnit.SECONDS);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+            }
+            MountException.Kind kind = failing.get(path);
+            if (kind != null) {
+                throw new MountException(kind, "fake " + kind + " at " + path);
+            }
+            return Posix.statvfs(path);
+        }
+
+        void release() {
+            hang.countDown();
+        }
     }
 
     static Csi.NodePublishVolumeRequest.Builder valid(Path target) {
@@ -242,11 +318,288 @@ class NodeServiceTest {
     }
 
     @Test
-    void stats_directoryThatIsNotAMount_isAbnormalWithoutUsage() throws Exception {
+    void stats_directoryThatIsNotAMount_isNotFound() throws Exception {
         Files.createDirectory(target);
+        assertCode(Status.Code.NOT_FOUND, () -> node.nodeGetVolumeStats(stats(target)));
+    }
+
+    @ParameterizedTest
+    @org.junit.jupiter.params.provider.ValueSource(strings = {"some/path", "relative", "/a/../b", "/a/./b"})
+    void stats_pathNotAbsoluteOrWithDots_isNotFound(String path) {
+        // csi-sanity: "should fail when volume does not exist on the specified path" sends "some/path"
+        node.nodePublishVolume(valid(target).build());
+        assertCode(Status.Code.NOT_FOUND, () -> node.nodeGetVolumeStats(Csi.NodeGetVolumeStatsRequest.newBuilder()
+                .setVolumeId("vol-1").setVolumePath(path).build()));
+    }
+
+    @Test
+    void stats_missingVolumeIdWithRelativePath_isInvalidArgument() {
+        // a missing field is checked first, whatever the path
+        assertCode(Status.Code.INVALID_ARGUMENT, () -> node.nodeGetVolumeStats(
+                Csi.NodeGetVolumeStatsRequest.newBuilder().setVolumePath("some/path").build()));
+    }
+
+    @Test
+    void stats_pathWhereAnotherVolumeIsPublished_isNotFound() {
+        node.nodePublishVolume(valid(target).setVolumeId("other").build());
+        assertCode(Status.Code.NOT_FOUND, () -> node.nodeGetVolumeStats(stats(target)));
+        assertThat(node.nodeGetVolumeStats(Csi.NodeGetVolumeStatsRequest.newBuilder().setVolumeId("other")
+                .setVolumePath(target.toString()).build()).getUsageCount()).isEqualTo(2);
+    }
+
+    @Test
+    void stats_parentOfThePublishedTarget_isNotFound() {
+        node.nodePublishVolume(valid(target).build());
+        assertCode(Status.Code.NOT_FOUND, () -> node.nodeGetVolumeStats(stats(target.getParent())));
+    }
+
+    @Test
+    void stats_afterARestart_stillKnowsThePublishedTarget() throws Exception {
+        node.nodePublishVolume(valid(target).build());
+        restartDriver();
         var reply = node.nodeGetVolumeStats(stats(target));
-        assertThat(reply.getVolumeCondition().getAbnormal()).isTrue();
-        assertThat(reply.getUsageList()).isEmpty();
+        assertThat(reply.getVolumeCondition().getAbnormal()).isFalse();
+        assertThat(reply.getUsageCount()).isEqualTo(2);
+    }
+
+    @Test
+    void stats_nfsMountWithoutARecord_isReported() throws Exception {
+        // a target published before this driver kept records: the mount table vouches for it
+        Files.createDirectory(target);
+        mounter.mount("10.0.0.5:/exports", target, "nfs", List.of(), null);
+        assertThat(node.nodeGetVolumeStats(stats(target)).getUsageCount()).isEqualTo(2);
+    }
+
+    @Test
+    void stats_recordedTargetUnmountedBehindTheDriver_isNotFound() {
+        node.nodePublishVolume(valid(target).build());
+        mounter.unmount(target, null);
+        assertCode(Status.Code.NOT_FOUND, () -> node.nodeGetVolumeStats(stats(target)));
+    }
+
+    // ---- access modes across target paths (spec: NodePublishVolume, the second table) ----
+
+    static Csi.NodePublishVolumeRequest.Builder valid(Path target, Mode mode) {
+        Csi.NodePublishVolumeRequest.Builder b = valid(target);
+        return b.setVolumeCapability(b.getVolumeCapability().toBuilder()
+                .setAccessMode(Csi.VolumeCapability.AccessMode.newBuilder().setMode(mode)));
+    }
+
+    @ParameterizedTest
+    @EnumSource(value = Mode.class, names = {"SINGLE_NODE_WRITER", "SINGLE_NODE_SINGLE_WRITER",
+            "SINGLE_NODE_READER_ONLY"})
+    void publish_exclusiveModeAtASecondTarget_isFailedPrecondition_namingTheFirst_andLeavesNothing(Mode mode) {
+        boolean ro = mode == Mode.SINGLE_NODE_READER_ONLY;
+        node.nodePublishVolume(valid(target, mode).setReadonly(ro).build());
+        Status s = assertCode(Status.Code.FAILED_PRECONDITION,
+                () -> node.nodePublishVolume(valid(target2, mode).setReadonly(ro).build()));
+        assertThat(s.getDescription()).contains(target.toString());
+        assertThat(target2).doesNotExist();
+        assertThat(mounter.table().isMountPoint(target2)).isFalse();
+        assertThat(mounter.mountCalls).hasSize(1);
+    }
+
+    @Test
+    void publish_exclusiveModeWhereAMultiWriterPublicationExists_isFailedPrecondition() {
+        node.nodePublishVolume(valid(target, Mode.SINGLE_NODE_MULTI_WRITER).build());
+        assertCode(Status.Code.FAILED_PRECONDITION,
+                () -> node.nodePublishVolume(valid(target2, Mode.SINGLE_NODE_SINGLE_WRITER).build()));
+        assertThat(target2).doesNotExist();
+    }
+
+    @Test
+    void publish_secondTargetOfAnExclusivePublication_evenWithAMultiMode_isFailedPrecondition() {
+        node.nodePublishVolume(valid(target, Mode.SINGLE_NODE_SINGLE_WRITER).build());
+        assertCode(Status.Code.FAILED_PRECONDITION,
+                () -> node.nodePublishVolume(valid(target2, Mode.MULTI_NODE_MULTI_WRITER).build()));
+    }
+
+    @ParameterizedTest
+    @EnumSource(value = Mode.class, names = {"SINGLE_NODE_MULTI_WRITER", "MULTI_NODE_READER_ONLY",
+            "MULTI_NODE_SINGLE_WRITER", "MULTI_NODE_MULTI_WRITER"})
+    void publish_multiTargetModes_atManyTargets_isOk(Mode mode) throws Exception {
+        boolean ro = mode == Mode.MULTI_NODE_READER_ONLY;
+        Path target3 = dir.resolve("pods/uid3/volumes/kubernetes.io~csi/pv/mount");
+        Files.createDirectories(target3.getParent());
+        node.nodePublishVolume(valid(target, mode).setReadonly(ro).build());
+        node.nodePublishVolume(valid(target2, mode).setReadonly(ro).build());
+        node.nodePublishVolume(valid(target3, mode).setReadonly(true).build());
+        assertThat(mounter.table().isMountPoint(target2)).isTrue();
+        assertThat(mounter.table().isMountPoint(target3)).isTrue();
+    }
+
+    @Test
+    void publish_exclusiveModeSameTargetSameArguments_isIdempotent() {
+        node.nodePublishVolume(valid(target, Mode.SINGLE_NODE_SINGLE_WRITER).build());
+        node.nodePublishVolume(valid(target, Mode.SINGLE_NODE_SINGLE_WRITER).build());
+        assertThat(mounter.mountCalls).hasSize(1);
+    }
+
+    @Test
+    void publish_sameTargetOtherAccessMode_isAlreadyExists() {
+        node.nodePublishVolume(valid(target, Mode.SINGLE_NODE_SINGLE_WRITER).build());
+        assertCode(Status.Code.ALREADY_EXISTS,
+                () -> node.nodePublishVolume(valid(target, Mode.SINGLE_NODE_MULTI_WRITER).build()));
+        assertThat(mounter.mountCalls).hasSize(1);
+    }
+
+    @Test
+    void publish_sameTargetHeldByAnotherVolumeOfTheSameExport_isAlreadyExists() {
+        node.nodePublishVolume(valid(target).setVolumeId("other").build());
+        assertCode(Status.Code.ALREADY_EXISTS, () -> node.nodePublishVolume(valid(target).build()));
+    }
+
+    @Test
+    void publish_exclusiveModeAtASecondTarget_afterUnpublishingTheFirst_isOk() {
+        node.nodePublishVolume(valid(target, Mode.SINGLE_NODE_WRITER).build());
+        node.nodeUnpublishVolume(unpublish(target));
+        node.nodePublishVolume(valid(target2, Mode.SINGLE_NODE_WRITER).build());
+        assertThat(mounter.table().isMountPoint(target2)).isTrue();
+    }
+
+    @Test
+    void publish_exclusiveModeAtASecondTarget_afterADriverRestart_isFailedPrecondition() throws Exception {
+        node.nodePublishVolume(valid(target, Mode.SINGLE_NODE_WRITER).build());
+        restartDriver();
+        Status s = assertCode(Status.Code.FAILED_PRECONDITION,
+                () -> node.nodePublishVolume(valid(target2, Mode.SINGLE_NODE_WRITER).build()));
+        assertThat(s.getDescription()).contains(target.toString());
+        assertThat(target2).doesNotExist();
+        node.nodePublishVolume(valid(target, Mode.SINGLE_NODE_WRITER).build()); // and the first stays idempotent
+        assertThat(mounter.mountCalls).hasSize(1);
+    }
+
+    @Test
+    void restart_forgetsTargetsNoLongerMounted() throws Exception {
+        node.nodePublishVolume(valid(target, Mode.SINGLE_NODE_WRITER).build());
+        assertThat(stateDir).isDirectoryContaining(f -> f.getFileName().toString().endsWith(".properties"));
+        mounter.unmount(target, null); // e.g. the node rebooted
+        restartDriver();
+        assertThat(stateDir).isEmptyDirectory();
+        node.nodePublishVolume(valid(target2, Mode.SINGLE_NODE_WRITER).build());
+        assertThat(mounter.table().isMountPoint(target2)).isTrue();
+    }
+
+    @Test
+    void publish_forgetsAnExclusiveTargetUnmountedBehindTheDriver() {
+        node.nodePublishVolume(valid(target, Mode.SINGLE_NODE_WRITER).build());
+        mounter.unmount(target, null);
+        node.nodePublishVolume(valid(target2, Mode.SINGLE_NODE_WRITER).build());
+        assertThat(mounter.table().isMountPoint(target2)).isTrue();
+    }
+
+    @Test
+    void restart_skipsAMalformedRecord() throws Exception {
+        node.nodePublishVolume(valid(target, Mode.SINGLE_NODE_WRITER).build());
+        Files.writeString(stateDir.resolve(PublishedTargets.fileName("garbage")), "volume_id=garbage\n"
+                + "publication.0.target=relative\n");
+        Files.writeString(stateDir.resolve(".half-written.properties.tmp"), "volume_id=");
+        restartDriver();
+        assertThat(stateDir.resolve(".half-written.properties.tmp")).doesNotExist();
+        assertCode(Status.Code.FAILED_PRECONDITION,
+                () -> node.nodePublishVolume(valid(target2, Mode.SINGLE_NODE_WRITER).build()));
+    }
+
+    @Test
+    void publish_recordCannotBeWritten_isInternal_andMountsNothing() throws Exception {
+        Files.createDirectories(stateDir.getParent());
+        Files.writeString(stateDir, "not a directory");
+        restartDriver();
+        assertCode(Status.Code.INTERNAL, () -> node.nodePublishVolume(valid(target).build()));
+        assertThat(mounter.mountCalls).isEmpty();
+        assertThat(target).doesNotExist();
+    }
+
+    @Test
+    void publish_mountFailure_forgetsTheTarget() {
+        mounter.failWith = MountException.Kind.FAILED;
+        assertCode(Status.Code.INTERNAL, () -> node.nodePublishVolume(valid(target, Mode.SINGLE_NODE_WRITER).build()));
+        mounter.failWith = null;
+        node.nodePublishVolume(valid(target2, Mode.SINGLE_NODE_WRITER).build());
+        assertThat(stateDir).isDirectoryContaining(f -> f.getFileName().toString().endsWith(".properties"));
+    }
+
+    @Test
+    void publish_concurrentForSameVolumeAtAnotherTarget_isAborted() throws Exception {
+        mounter.mountGate = new CountDownLatch(1);
+        CompletableFuture<Csi.NodePublishVolumeResponse> first =
+                CompletableFuture.supplyAsync(() -> node.nodePublishVolume(valid(target).build()));
+        assertThat(mounter.mountEntered.await(10, TimeUnit.SECONDS)).isTrue();
+        assertCode(Status.Code.ABORTED, () -> node.nodePublishVolume(valid(target2).build()));
+        mounter.mountGate.countDown();
+        first.get(10, TimeUnit.SECONDS);
+    }
+
+    // ---- a stale target is repaired ----
+
+    @Test
+    void publish_staleTargetOfThisVolume_isUnmountedAndMountedAgain() {
+        node.nodePublishVolume(valid(target).build());
+        probed.failing.put(target, MountException.Kind.STALE);
+        node.nodePublishVolume(valid(target).build());
+        assertThat(mounter.mountCalls).hasSize(2);
+        assertThat(mounter.table().countAt(target)).isEqualTo(1);
+        assertThat(node.nodeGetVolumeStats(stats(target)).getVolumeCondition().getAbnormal()).isFalse();
+    }
+
+    @Test
+    void publish_staleTarget_whoseRemountFails_isAnError_andLeavesNoTarget() {
+        node.nodePublishVolume(valid(target, Mode.SINGLE_NODE_WRITER).build());
+        probed.failing.put(target, MountException.Kind.STALE);
+        mounter.failWith = MountException.Kind.ACCESS_DENIED;
+        assertCode(Status.Code.PERMISSION_DENIED, () -> node.nodePublishVolume(valid(target, Mode.SINGLE_NODE_WRITER)
+                .build()));
+        assertThat(mounter.table().isMountPoint(target)).isFalse();
+        assertThat(target).doesNotExist();
+        mounter.failWith = null;
+        node.nodePublishVolume(valid(target2, Mode.SINGLE_NODE_WRITER).build()); // the first is forgotten
+    }
+
+    @Test
+    void publish_hungTarget_isNotStale_andAnswersOkWithinTheStatsTimeout() {
+        node.nodePublishVolume(valid(target).build());
+        probed.hanging.add(target);
+        long start = System.nanoTime();
+        node.nodePublishVolume(valid(target).build());
+        assertThat(Duration.ofNanos(System.nanoTime() - start)).isLessThan(Duration.ofSeconds(5));
+        assertThat(mounter.mountCalls).hasSize(1);
+        assertThat(mounter.table().countAt(target)).isEqualTo(1);
+    }
+
+    @ParameterizedTest
+    @EnumSource(value = MountException.Kind.class, names = {"ACCESS_DENIED", "FAILED", "NO_SUCH_PATH"})
+    void publish_targetWhoseStatFailsOtherwise_isLeftMounted(MountException.Kind kind) {
+        node.nodePublishVolume(valid(target).build());
+        probed.failing.put(target, kind);
+        node.nodePublishVolume(valid(target).build());
+        assertThat(mounter.mountCalls).hasSize(1);
+    }
+
+    // ---- NodeUnpublishVolume edge cases ----
+
+    @Test
+    void unpublish_targetWhereAnotherVolumeIsPublished_isNotFound_andLeavesItMounted() {
+        node.nodePublishVolume(valid(target).setVolumeId("other").build());
+        assertCode(Status.Code.NOT_FOUND, () -> node.nodeUnpublishVolume(unpublish(target)));
+        assertThat(mounter.table().isMountPoint(target)).isTrue();
+    }
+
+    @Test
+    void unpublish_twice_isOk() {
+        node.nodePublishVolume(valid(target).build());
+        node.nodeUnpublishVolume(unpublish(target));
+        node.nodeUnpublishVolume(unpublish(target));
+        assertThat(target).doesNotExist();
+    }
+
+    @Test
+    void unpublish_ofAnUnrecordedMount_unmountsIt() throws Exception {
+        // published before this driver kept records
+        Files.createDirectory(target);
+        mounter.mount("nfs.example.com:/exports", target, "nfs", List.of(), null);
+        node.nodeUnpublishVolume(unpublish(target));
+        assertThat(mounter.table().isMountPoint(target)).isFalse();
+        assertThat(target).doesNotExist();
     }
 
     @Test
