@@ -130,4 +130,23 @@ class DriverConfigTest {
         assertThatThrownBy(() -> new DriverConfig(null, "n", "nfs.csi.io", Duration.ofMinutes(2),
                 Duration.ofSeconds(10), WORK, Duration.ZERO, 0, DriverConfig.Provisioning.DEFAULTS)).isInstanceOf(NullPointerException.class);
     }
+
+    @Test
+    void nodeStateDir_default_isBesideTheUnixSocket() {
+        assertThat(withDriverName("nfs.csi.io").nodeStateDir()).isEqualTo(Path.of("/csi/node-state"));
+    }
+
+    @Test
+    void nodeStateDir_defaultForATcpEndpoint_isUnderVarLib() {
+        DriverConfig c = new DriverConfig(new Endpoint.Tcp("127.0.0.1", 10000), "n", "nfs.csi.io",
+                Duration.ofMinutes(2), Duration.ofSeconds(10), WORK, Duration.ZERO, 0, DriverConfig.Provisioning.DEFAULTS);
+        assertThat(c.nodeStateDir()).isEqualTo(DriverConfig.DEFAULT_NODE_STATE_DIR);
+    }
+
+    @Test
+    void nodeStateDir_relative_isRejectedNamingTheFlag() {
+        assertThatThrownBy(() -> new DriverConfig(ENDPOINT, "n", "nfs.csi.io", Duration.ofMinutes(2),
+                Duration.ofSeconds(10), WORK, Duration.ZERO, 0, DriverConfig.Provisioning.DEFAULTS, Path.of("state")))
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("--state-dir");
+    }
 }
