@@ -47,6 +47,7 @@ final class Bed {
     /** Where the driver mounts shares (its --working-mount-dir). */
     static final Path RUN = Path.of("/run/nfs-csi-conformance");
     static final long SIZE = 1L << 20;
+    static final int HANG_DEADLINE_SECONDS = 6;
     private static final String DROP = "INPUT -d " + HUNG_SERVER + " -j DROP";
 
     /** A scenario's expectation not met: reported as the scenario's failure, with expected and got. */
@@ -88,6 +89,18 @@ final class Bed {
 
     ControllerGrpc.ControllerBlockingStub ctl() {
         return driver.controller();
+    }
+
+    /**
+     * Stubs for a call that will hang on a server that does not answer: the caller's deadline, which the driver
+     * hands down to its mount, ends it sooner than --mount-timeout (kept long for a loaded test bed).
+     */
+    ControllerGrpc.ControllerBlockingStub impatientCtl() {
+        return driver.controller().withDeadlineAfter(HANG_DEADLINE_SECONDS, TimeUnit.SECONDS);
+    }
+
+    NodeGrpc.NodeBlockingStub impatientNode() {
+        return driver.node().withDeadlineAfter(HANG_DEADLINE_SECONDS, TimeUnit.SECONDS);
     }
 
     NodeGrpc.NodeBlockingStub node() {
@@ -144,7 +157,13 @@ final class Bed {
         }
     }
 
-    private static <T> T check(Expect e, Outcome<T> o) {
+    private <T> T check(Expect e, Outcome<T> o) {
+        // what an unexpected success made is removed after the scenario all the same
+        if (o.response() instanceof Csi.CreateVolumeResponse r) {
+            track(r.getVolume());
+        } else if (o.response() instanceof Csi.CreateSnapshotResponse r) {
+            trackSnapshot(r.getSnapshot().getSnapshotId());
+        }
         if (o.status().getCode() != e.code()) {
             throw new Mismatch(e.rpc() + ": expected " + e.code() + ", got " + o.status().getCode()
                     + (o.status().getDescription() == null ? "" : " (" + o.status().getDescription() + ")"));
@@ -401,6 +420,15 @@ final class Bed {
         }
         left.addAll(entries(SHARE.resolve(".nfs-csi/volumes"), "volume record"));
         left.addAll(entries(SHARE.resolve(".nfs-csi/snapshots"), "snapshot record"));
+        // a call that gave up at its deadline may still be killing its mount processes: give them a moment
+        for (int i = 0; i < 100 && !mountProcesses("").isEmpty(); i++) {
+            try {
+                Thread.sleep(100);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                break;
+            }
+        }
         mountProcesses("").forEach(p -> left.add("mount process " + p));
         return left;
     }

@@ -32,7 +32,7 @@ class ConformanceTest {
         Bed.releaseServer2();
         Files.createDirectories(Bed.MOUNT_DIR);
         Files.createDirectories(Bed.STAGING_DIR);
-        driver = DriverProcess.start(Bed.RUN, "--mount-timeout", "5s", "--stats-timeout", "2s",
+        driver = DriverProcess.start(Bed.RUN, "--mount-timeout", "30s", "--stats-timeout", "2s",
                 "--share-check-interval", "0");
         bed = new Bed(driver);
     }
