@@ -328,6 +328,17 @@ final class Bed {
         throw new Mismatch("no mount process for " + needle + " within 10s");
     }
 
+    /** Whether {@code condition} holds within 10 s. */
+    static boolean eventually(java.util.function.BooleanSupplier condition) throws InterruptedException {
+        for (int i = 0; i < 200; i++) {
+            if (condition.getAsBoolean()) {
+                return true;
+            }
+            Thread.sleep(50);
+        }
+        return condition.getAsBoolean();
+    }
+
     static List<String> mountProcesses(String needle) {
         return ProcessHandle.allProcesses()
                 .filter(p -> p.info().command().map(c -> c.endsWith("/mount") || c.contains("mount.nfs"))

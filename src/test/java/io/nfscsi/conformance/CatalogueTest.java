@@ -44,6 +44,9 @@ class CatalogueTest {
             if (!x.rpc().equals("*")) {
                 assertThat(ErrorsDoc.rpcs()).contains(x.rpc());
             }
+            assertThat(Catalogue.all().stream().flatMap(s -> s.expects().stream())
+                    .filter(e -> x.covers(e.rpc(), e.code())).toList())
+                    .as("scenarios that provoke what " + x + " says cannot be provoked").isEmpty();
         }
     }
 
