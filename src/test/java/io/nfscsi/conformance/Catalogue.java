@@ -12,6 +12,15 @@ import java.util.List;
  * docs/errors.md. Where they differ, the spec wins: a scenario states the spec's code even where the driver answers
  * otherwise today. The fault scenarios (a server that stops answering, one that refuses this node) come last,
  * because the shares they name stay known to the controller.
+ *
+ * <p>Rows of the spec's error tables that do not apply to this driver, and so have no scenario: every row of
+ * ControllerPublishVolume, ControllerUnpublishVolume, NodeStageVolume and NodeUnstageVolume (not offered: their
+ * scenarios expect UNIMPLEMENTED); CreateVolume's RESOURCE_EXHAUSTED (no topology); DeleteVolume's and
+ * DeleteSnapshot's "in use" FAILED_PRECONDITION and DeleteSnapshot's group INVALID_ARGUMENT (volumes and snapshots
+ * are independent, there are no groups); ControllerExpandVolume's FAILED_PRECONDITION (expansion is online);
+ * NodeUnpublishVolume's NOT_FOUND (the node cannot tell a volume that never existed from one unpublished already,
+ * and the call must stay idempotent). CreateSnapshot's RESOURCE_EXHAUSTED for a full share is not provoked: it
+ * needs a share filled to the brim.
  */
 final class Catalogue {
 
