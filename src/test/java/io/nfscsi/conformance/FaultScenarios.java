@@ -143,7 +143,8 @@ final class FaultScenarios {
                         b -> b.call(() -> b.ctl().deleteVolume(Csi.DeleteVolumeRequest.newBuilder()
                                 .setVolumeId(volumeId(SERVER, DENIED_SHARE.toString(), "sanity-denied",
                                         "sanity-denied")).putSecrets("mountOptions", "vers=3,nolock").build()))),
-                s("ListVolumes after calls that named unreachable or refusing shares (spec: all it knows)", "ListVolumes", OK, b -> {
+                s("ListVolumes after calls that named unreachable or refusing shares (spec: all it knows)",
+                        "ListVolumes", OK, b -> {
                     var v = b.volume(b.unique("vol"));
                     var r = b.call(() -> b.ctl().listVolumes(list().build()));
                     expect(ids(r).contains(v.getVolumeId()), "the new volume listed", ids(r));

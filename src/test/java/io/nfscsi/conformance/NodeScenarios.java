@@ -204,7 +204,8 @@ final class NodeScenarios {
                     b.onCleanup(() -> Files.deleteIfExists(file));
                     b.call(() -> b.node().nodePublishVolume(publishReq(v, file, Mode.SINGLE_NODE_WRITER).build()));
                 }),
-                s("NodePublishVolume of a deleted volume (issue 8 item 3)", "NodePublishVolume", NOT_FOUND, b -> {
+                s("NodePublishVolume of a deleted volume (issue 8 item 3)", "NodePublishVolume", NOT_FOUND,
+                        b -> {
                     var v = b.volume(b.unique("vol"));
                     must("DeleteVolume", () -> b.ctl().deleteVolume(deleteReq(v.getVolumeId())));
                     publishUnderTest(b, publishReq(v, target(), Mode.SINGLE_NODE_WRITER).build());
