@@ -365,29 +365,69 @@ final class Provisioner {
     }
 
     /**
-     * Bytes available on the known shares, each file system counted once: shares whose mounts have one device
-     * number are one file system on the server (the NFS client shares a superblock between mounts of one server
-     * file system), such as two directories of one export. A share that cannot be mounted or stat'ed is logged
-     * and left out.
+     * Bytes available on the known shares, each file system counted once ({@link #distinctAvailable}). A share that
+     * cannot be mounted or stat'ed is logged and left out.
      */
     long capacityOfKnown(Deadline deadline) {
-        Map<Object, Long> byFileSystem = new java.util.HashMap<>();
+        List<ShareStat> stats = new ArrayList<>();
         pool.eachKnownShare(() -> mountDeadline(deadline), (share, root) -> {
             try {
-                var fs = io.run("statvfs " + root, deadline, () -> {
+                stats.add(io.run("statvfs " + root, deadline, () -> {
                     try {
-                        return Map.entry(Files.getAttribute(root, "unix:dev", LinkOption.NOFOLLOW_LINKS),
-                                Posix.statvfs(root).availableBytes());
+                        return new ShareStat(share.server(),
+                                Files.getAttribute(root, "unix:dev", LinkOption.NOFOLLOW_LINKS), Posix.statvfs(root));
                     } catch (IOException e) {
                         throw new MountException(MountException.Kind.FAILED, "stat " + root + ": " + e);
                     }
-                });
-                byFileSystem.merge(fs.getKey(), fs.getValue(), Math::max);
+                }));
             } catch (MountException e) {
                 throw e.toCsi("reading the capacity of " + share);
             }
         }, (share, e) -> log.warn("GetCapacity: share {} is left out of the capacity: {}", share, e.getMessage()));
-        return byFileSystem.values().stream().mapToLong(Long::longValue).sum();
+        return distinctAvailable(stats);
+    }
+
+    /** A known share's file system as its pooled mount shows it. */
+    record ShareStat(String server, Object device, Posix.FsStats fs) {}
+
+    /**
+     * The sum of the available bytes of distinct file systems. NFS reports no file-system ID to statvfs (f_fsid is
+     * 0), so two shares are taken for one file system when their mounts have one device number (the client shares
+     * a superblock between mounts of one server file system with the same options), or when they are on one server
+     * and statvfs reports the same size, free and available bytes, and inode counts for both: two directories of
+     * one export, mounted with other options. Two distinct file systems with every one of those counts equal are
+     * counted once, which errs on the low side.
+     */
+    static long distinctAvailable(List<ShareStat> stats) {
+        int n = stats.size();
+        int[] group = new int[n];
+        for (int i = 0; i < n; i++) {
+            group[i] = i;
+            for (int j = 0; j < i; j++) {
+                if (sameFileSystem(stats.get(i), stats.get(j))) {
+                    group[i] = group[j];
+                    break;
+                }
+            }
+        }
+        long sum = 0;
+        for (int i = 0; i < n; i++) {
+            if (group[i] == i) {
+                sum += stats.get(i).fs().availableBytes();
+            }
+        }
+        return sum;
+    }
+
+    private static boolean sameFileSystem(ShareStat a, ShareStat b) {
+        if (a.device().equals(b.device())) {
+            return true;
+        }
+        Posix.FsStats x = a.fs();
+        Posix.FsStats y = b.fs();
+        return a.server().equalsIgnoreCase(b.server()) && x.totalBytes() == y.totalBytes()
+                && x.usedBytes() == y.usedBytes() && x.availableBytes() == y.availableBytes()
+                && x.totalInodes() == y.totalInodes() && x.freeInodes() == y.freeInodes();
     }
 
     /** The share mounted with the options the volume was made with, and the volume's record if it has one. */

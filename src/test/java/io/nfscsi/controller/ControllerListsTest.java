@@ -190,6 +190,22 @@ class ControllerListsTest {
         assertCode(Status.Code.INVALID_ARGUMENT, () -> capacity("share", "/a"));
     }
 
+    @Test
+    void distinctAvailable_oneDeviceOrOneServerWithEqualCounts_isOneFileSystem() {
+        var fs = new Posix.FsStats(100, 40, 60, 1000, 900, 100);
+        var other = new Posix.FsStats(100, 41, 59, 1000, 900, 100);
+        assertThat(Provisioner.distinctAvailable(List.of())).isZero();
+        assertThat(Provisioner.distinctAvailable(List.of(new Provisioner.ShareStat("s", 1L, fs),
+                new Provisioner.ShareStat("s", 1L, fs)))).as("one device").isEqualTo(40);
+        assertThat(Provisioner.distinctAvailable(List.of(new Provisioner.ShareStat("s", 1L, fs),
+                new Provisioner.ShareStat("S", 2L, fs)))).as("one server, equal counts").isEqualTo(40);
+        assertThat(Provisioner.distinctAvailable(List.of(new Provisioner.ShareStat("s", 1L, fs),
+                new Provisioner.ShareStat("t", 2L, fs)))).as("two servers").isEqualTo(80);
+        assertThat(Provisioner.distinctAvailable(List.of(new Provisioner.ShareStat("s", 1L, fs),
+                new Provisioner.ShareStat("s", 2L, other), new Provisioner.ShareStat("s", 3L, fs))))
+                .as("other counts").isEqualTo(81);
+    }
+
     // ---- lists across a restart ----
 
     @Test
