@@ -125,9 +125,10 @@ final class SharePool {
      *                      {@link MountException#toCsi} for a failed mount
      */
     Lease acquire(ShareKey key, Deadline deadline) {
-        known.learn(key);
         if (perRequest) {
-            return acquireForOneRequest(key, deadline);
+            Lease lease = acquireForOneRequest(key, deadline);
+            known.learn(key);
+            return lease;
         }
         Entry e = entries.computeIfAbsent(key, k -> new Entry(k, workingDir.resolve(k.directoryName()), clock.instant()));
         lock(e, deadline);
@@ -137,6 +138,8 @@ final class SharePool {
                 return acquire(key, deadline);
             }
             ensureMounted(e, deadline);
+            // only a share that mounted is remembered: a mistyped server in a request is not listed forever
+            known.learn(key);
             e.users++;
             e.lastUsed = clock.instant();
         } finally {
