@@ -326,7 +326,7 @@ final class Provisioner {
      */
     List<Listed> list(Deadline deadline) {
         List<Listed> out = new ArrayList<>();
-        pool.eachKnownShare(() -> mountDeadline(deadline), (share, root) -> {
+        pool.eachKnownShare(SharePool.halfOfRemaining(deadline, mountTimeout), (share, root) -> {
             List<Listed> onShare = new ArrayList<>();
             for (Record r : VolumeRecords.list(root)) {
                 try {
@@ -370,7 +370,7 @@ final class Provisioner {
      */
     long capacityOfKnown(Deadline deadline) {
         List<ShareStat> stats = new ArrayList<>();
-        pool.eachKnownShare(() -> mountDeadline(deadline), (share, root) -> {
+        pool.eachKnownShare(SharePool.halfOfRemaining(deadline, mountTimeout), (share, root) -> {
             try {
                 stats.add(io.run("statvfs " + root, deadline, () -> {
                     try {

@@ -211,6 +211,17 @@ final class SharePool {
         }
     }
 
+    /**
+     * Deadlines for visiting many shares under one call's deadline: each share may take half of the time that
+     * remains, and at most {@code cap}, so that a server that does not answer leaves time to answer with the others.
+     */
+    static Supplier<Deadline> halfOfRemaining(Deadline call, Duration cap) {
+        return () -> {
+            long half = Math.max(0, call.timeRemaining(TimeUnit.NANOSECONDS) / 2);
+            return Deadline.after(Math.min(half, cap.toNanos()), TimeUnit.NANOSECONDS);
+        };
+    }
+
     /** The first candidate that mounts; a server that does not answer is not asked again with other options. */
     private Lease acquireFirst(List<ShareKey> candidates, Deadline deadline) {
         RuntimeException last = null;

@@ -180,7 +180,7 @@ final class Snapshots {
      */
     List<Status> list(Deadline deadline) {
         List<Status> out = new ArrayList<>();
-        pool.eachKnownShare(() -> deadline, (share, root) -> {
+        pool.eachKnownShare(SharePool.halfOfRemaining(deadline, java.time.Duration.ofMinutes(2)), (share, root) -> {
             Path records = root.resolve(RECORDS);
             if (!Files.isDirectory(records, LinkOption.NOFOLLOW_LINKS)) {
                 return;

@@ -110,6 +110,15 @@ class SharePoolTest {
     }
 
     @Test
+    void halfOfRemaining_leavesTimeForTheOtherShares_andIsCapped() {
+        Deadline call = Deadline.after(10, TimeUnit.SECONDS);
+        assertThat(SharePool.halfOfRemaining(call, Duration.ofMinutes(2)).get().timeRemaining(TimeUnit.MILLISECONDS))
+                .isBetween(1L, 5000L);
+        assertThat(SharePool.halfOfRemaining(call, Duration.ofSeconds(1)).get().timeRemaining(TimeUnit.MILLISECONDS))
+                .isBetween(1L, 1000L);
+    }
+
+    @Test
     void known_holdsOnlySharesThatMounted() {
         var typo = new SharePool.ShareKey(NfsSource.of("nfs-typo", "/exports", null), List.of());
         mounter.failWith = MountException.Kind.FAILED;
