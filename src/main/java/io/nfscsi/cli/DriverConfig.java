@@ -1,9 +1,11 @@
 package io.nfscsi.cli;
 
+import io.nfscsi.controller.ControllerSettings;
 import io.nfscsi.server.Endpoint;
 import io.nfscsi.volume.OnDelete;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.List;
 import java.util.Objects;
 import java.util.regex.Pattern;
 
@@ -40,9 +42,18 @@ public record DriverConfig(Endpoint endpoint, String nodeId, String driverName, 
      * @param deleteParallelism file-system operations in flight during a tree delete
      * @param archiveRetention  archives older than this are removed in the background; zero keeps them
      * @param shareCheckInterval how often a pooled share is checked for staleness before use
+     * @param shares            the shares the controller always knows ({@code --share}), for lists and capacity
      */
     public record Provisioning(OnDelete defaultOnDelete, Duration shareIdleTimeout, boolean mountPerRequest,
-                               int deleteParallelism, Duration archiveRetention, Duration shareCheckInterval) {
+                               int deleteParallelism, Duration archiveRetention, Duration shareCheckInterval,
+                               List<ControllerSettings.Share> shares) {
+
+        /** Settings without {@code --share} flags. */
+        public Provisioning(OnDelete defaultOnDelete, Duration shareIdleTimeout, boolean mountPerRequest,
+                            int deleteParallelism, Duration archiveRetention, Duration shareCheckInterval) {
+            this(defaultOnDelete, shareIdleTimeout, mountPerRequest, deleteParallelism, archiveRetention,
+                    shareCheckInterval, List.of());
+        }
 
         public static final Provisioning DEFAULTS = new Provisioning(OnDelete.DELETE, Duration.ofMinutes(5), false,
                 32, Duration.ZERO, Duration.ofSeconds(10));
@@ -61,6 +72,7 @@ public record DriverConfig(Endpoint endpoint, String nodeId, String driverName, 
             if (shareCheckInterval.isNegative()) {
                 throw new IllegalArgumentException("--share-check-interval must not be negative");
             }
+            shares = List.copyOf(shares);
         }
     }
 

@@ -19,6 +19,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Properties;
 import java.util.concurrent.Callable;
@@ -99,6 +100,12 @@ public final class Main implements Callable<Integer> {
                     + "${DEFAULT-VALUE}).")
     int deleteParallelism;
 
+    @Option(names = "--share", paramLabel = "SERVER:/EXPORT[,OPTIONS]",
+            description = "A share the controller always lists (ListVolumes, ListSnapshots, GetCapacity without "
+                    + "parameters, archive retention), mounted with the mount OPTIONS after the first comma, if any. "
+                    + "Repeatable. Shares named by calls are also remembered in the working mount directory.")
+    List<String> shares = new ArrayList<>();
+
     @Option(names = "--mount-per-request", defaultValue = "false",
             description = "Mount the share for every controller call instead of once per share. Slower; it exists "
                     + "to measure what the share pool saves.")
@@ -131,7 +138,8 @@ public final class Main implements Callable<Integer> {
         return new DriverConfig(Endpoint.parse(endpoint), node, driverName, mountTimeout, statsTimeout,
                 workingMountDir, shutdownGrace, verbosity, new DriverConfig.Provisioning(
                         onDeletePolicy(defaultOnDelete), shareIdleTimeout, mountPerRequest, deleteParallelism,
-                        archiveRetention, shareCheckInterval), stateDir);
+                        archiveRetention, shareCheckInterval,
+                        shares.stream().map(s -> ControllerSettings.Share.parse("--share", s)).toList()), stateDir);
     }
 
     private static OnDelete onDeletePolicy(String value) {
@@ -160,7 +168,8 @@ public final class Main implements Callable<Integer> {
         DriverConfig.Provisioning p = config.provisioning();
         ControllerService controller = ControllerService.create(new ControllerSettings(config.workingMountDir(),
                 mounter, io, Clock.systemUTC(), p.defaultOnDelete(), config.mountTimeout(), p.shareIdleTimeout(),
-                p.mountPerRequest(), p.deleteParallelism(), p.archiveRetention(), p.shareCheckInterval()));
+                p.mountPerRequest(), p.deleteParallelism(), p.archiveRetention(), p.shareCheckInterval(),
+                p.shares()));
         List<BindableService> services = List.of(
                 new IdentityService(config.driverName(), version,
                         Readiness.of(Readiness.MOUNT_NFS, List.of(config.workingMountDir()))),

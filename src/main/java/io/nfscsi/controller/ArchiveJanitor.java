@@ -1,8 +1,6 @@
 package io.nfscsi.controller;
 
 import io.grpc.Deadline;
-import io.nfscsi.controller.SharePool.Lease;
-import io.nfscsi.controller.SharePool.ShareKey;
 import io.nfscsi.fs.TreeDeleter;
 import java.io.IOException;
 import java.nio.file.DirectoryStream;
@@ -21,7 +19,7 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Removes archived volumes ({@code archived-<subDir>-<UTC timestamp>} at a share's top level) once they are older
- * than the retention period, on the shares this controller has served. The timestamp in the name decides, not the
+ * than the retention period, on the shares this controller knows. The timestamp in the name decides, not the
  * directory's mtime, which the archived data's own writes may have moved.
  */
 final class ArchiveJanitor {
@@ -42,15 +40,13 @@ final class ArchiveJanitor {
         this.parallelism = parallelism;
     }
 
-    /** One pass over every known share; failures on one share are logged and the others still swept. */
+    /**
+     * One pass over every known share ({@link SharePool#known}: the {@code --share} flags and the shares calls have
+     * named, before a restart too); a share that fails is logged and the others are still swept.
+     */
     void sweep() {
-        for (ShareKey key : pool.known()) {
-            try (Lease lease = pool.acquire(key, Deadline.after(2, TimeUnit.MINUTES))) {
-                sweepShare(lease.root());
-            } catch (RuntimeException e) {
-                log.warn("archive retention: skipping share {}: {}", key.share(), e.getMessage());
-            }
-        }
+        pool.eachKnownShare(() -> Deadline.after(2, TimeUnit.MINUTES), (share, root) -> sweepShare(root),
+                (share, e) -> log.warn("archive retention: skipping share {}: {}", share, e.getMessage()));
     }
 
     /** Removes expired archives directly below {@code root}; returns how many. */

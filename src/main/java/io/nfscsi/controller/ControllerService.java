@@ -53,6 +53,10 @@ public final class ControllerService extends ControllerGrpc.ControllerImplBase {
             Csi.ControllerServiceCapability.RPC.Type.GET_SNAPSHOT,
             Csi.ControllerServiceCapability.RPC.Type.CLONE_VOLUME);
 
+    /** What a paging token's decoded text starts with, so that a token of one list is refused by the other. */
+    static final String VOLUME_TOKEN = "volumes-after:";
+    static final String SNAPSHOT_TOKEN = "snapshots-after:";
+
     private final Provisioner provisioner;
     private final Snapshots snapshots;
     private final OnDelete defaultOnDelete;
@@ -163,6 +167,7 @@ public final class ControllerService extends ControllerGrpc.ControllerImplBase {
         if (req.getMaxEntries() < 0) {
             throw new CsiException.InvalidArgument("max_entries must not be negative");
         }
+        Optional<String> after = decodeToken(req.getStartingToken(), SNAPSHOT_TOKEN);
         List<Snapshots.Status> all;
         if (!req.getSnapshotId().isEmpty()) {
             all = parseSnapshot(req.getSnapshotId()).flatMap(id -> snapshots.get(id, deadline()))
@@ -173,14 +178,14 @@ public final class ControllerService extends ControllerGrpc.ControllerImplBase {
         if (!req.getSourceVolumeId().isEmpty()) {
             all = all.stream().filter(s -> s.sourceVolumeId().equals(req.getSourceVolumeId())).toList();
         }
-        int start = startAfter(req.getStartingToken(), all.stream().map(s -> s.id().format()).toList());
+        int start = startAfter(after, all.stream().map(s -> s.id().format()).toList());
         int end = req.getMaxEntries() == 0 ? all.size() : Math.min(all.size(), start + req.getMaxEntries());
         var response = Csi.ListSnapshotsResponse.newBuilder();
         for (Snapshots.Status s : all.subList(start, end)) {
             response.addEntries(Csi.ListSnapshotsResponse.Entry.newBuilder().setSnapshot(snapshot(s)));
         }
         if (end < all.size()) {
-            response.setNextToken(encodeToken(all.get(end - 1).id().format()));
+            response.setNextToken(encodeToken(SNAPSHOT_TOKEN, all.get(end - 1).id().format()));
         }
         reply.onNext(response.build());
         reply.onCompleted();
@@ -253,16 +258,16 @@ public final class ControllerService extends ControllerGrpc.ControllerImplBase {
         return List.of();
     }
 
-    /** The index after the entry a paging token points after; ABORTED when that entry is gone. */
-    private static int startAfter(String token, List<String> ids) {
-        if (token.isEmpty()) {
+    /**
+     * Where the page after {@code after} starts in {@code sortedIds}: at the first ID greater than it. The entry the
+     * token names may have been deleted since; the next page still starts where it would have.
+     */
+    static int startAfter(Optional<String> after, List<String> sortedIds) {
+        if (after.isEmpty()) {
             return 0;
         }
-        int at = ids.indexOf(decodeToken(token));
-        if (at < 0) {
-            throw new CsiException.Aborted("starting_token is stale: the entry it points after is gone");
-        }
-        return at + 1;
+        int at = java.util.Collections.binarySearch(sortedIds, after.get());
+        return at >= 0 ? at + 1 : -at - 1;
     }
 
     @Override
@@ -335,11 +340,15 @@ public final class ControllerService extends ControllerGrpc.ControllerImplBase {
                 default -> { } // the other StorageClass parameters do not change a share's free space
             }
         }
-        if (server == null || server.isEmpty() || share == null || share.isEmpty()) {
-            throw new CsiException.InvalidArgument("parameters.server and parameters.share are required: "
-                    + "capacity is that of an NFS share");
+        boolean hasServer = server != null && !server.isEmpty();
+        boolean hasShare = share != null && !share.isEmpty();
+        if (hasServer != hasShare) {
+            throw new CsiException.InvalidArgument("parameters.server and parameters.share go together: "
+                    + (hasServer ? "parameters.share" : "parameters.server") + " is missing");
         }
-        long available = provisioner.capacity(NfsSource.of(server, share, null), flags, deadline());
+        // parameters are OPTIONAL: without a share, the capacity is that of every share this controller knows
+        long available = hasServer ? provisioner.capacity(NfsSource.of(server, share, null), flags, deadline())
+                : provisioner.capacityOfKnown(deadline());
         reply.onNext(Csi.GetCapacityResponse.newBuilder().setAvailableCapacity(available).build());
         reply.onCompleted();
     }
@@ -349,8 +358,9 @@ public final class ControllerService extends ControllerGrpc.ControllerImplBase {
         if (req.getMaxEntries() < 0) {
             throw new CsiException.InvalidArgument("max_entries must not be negative");
         }
+        Optional<String> after = decodeToken(req.getStartingToken(), VOLUME_TOKEN);
         List<Provisioner.Listed> all = provisioner.list(deadline());
-        int start = startAfter(req.getStartingToken(), all.stream().map(v -> v.id().format()).toList());
+        int start = startAfter(after, all.stream().map(v -> v.id().format()).toList());
         int end = req.getMaxEntries() == 0 ? all.size() : Math.min(all.size(), start + req.getMaxEntries());
         var response = Csi.ListVolumesResponse.newBuilder();
         for (Provisioner.Listed v : all.subList(start, end)) {
@@ -360,7 +370,7 @@ public final class ControllerService extends ControllerGrpc.ControllerImplBase {
                             .setVolumeCondition(condition(v))));
         }
         if (end < all.size()) {
-            response.setNextToken(encodeToken(all.get(end - 1).id().format()));
+            response.setNextToken(encodeToken(VOLUME_TOKEN, all.get(end - 1).id().format()));
         }
         reply.onNext(response.build());
         reply.onCompleted();
@@ -464,15 +474,31 @@ public final class ControllerService extends ControllerGrpc.ControllerImplBase {
         return Deadlines.forCall(UNBOUNDED_CALL);
     }
 
-    private static String encodeToken(String lastId) {
-        return Base64.getUrlEncoder().withoutPadding().encodeToString(lastId.getBytes(StandardCharsets.UTF_8));
+    /** A paging token: the kind of list and the last ID of the page, base64url. */
+    static String encodeToken(String kind, String lastId) {
+        return Base64.getUrlEncoder().withoutPadding().encodeToString((kind + lastId).getBytes(StandardCharsets.UTF_8));
     }
 
-    private static String decodeToken(String token) {
-        try {
-            return new String(Base64.getUrlDecoder().decode(token), StandardCharsets.UTF_8);
-        } catch (IllegalArgumentException e) {
-            throw new CsiException.Aborted("starting_token " + token + " is not one this driver issued");
+    /**
+     * The last ID of the previous page; empty for no token. A token this driver did not issue for this kind of
+     * list is ABORTED, the spec's code for an invalid {@code starting_token}: the caller lists again from the start.
+     */
+    static Optional<String> decodeToken(String token, String kind) {
+        if (token.isEmpty()) {
+            return Optional.empty();
         }
+        String decoded;
+        try {
+            decoded = StandardCharsets.UTF_8.newDecoder()
+                    .onMalformedInput(java.nio.charset.CodingErrorAction.REPORT)
+                    .onUnmappableCharacter(java.nio.charset.CodingErrorAction.REPORT)
+                    .decode(java.nio.ByteBuffer.wrap(Base64.getUrlDecoder().decode(token))).toString();
+        } catch (IllegalArgumentException | java.nio.charset.CharacterCodingException e) {
+            throw new CsiException.Aborted("starting_token is not one this driver issued: it does not decode");
+        }
+        if (!decoded.startsWith(kind) || decoded.length() == kind.length()) {
+            throw new CsiException.Aborted("starting_token is not one this driver issued for this list");
+        }
+        return Optional.of(decoded.substring(kind.length()));
     }
 }

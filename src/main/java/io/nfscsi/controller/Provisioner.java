@@ -65,6 +65,8 @@ final class Provisioner {
     private final Duration mountTimeout;
     private final int deleteParallelism;
     private final Jobs jobs;
+    /** What ListVolumes last found on each share, to report while the share is unreachable; not kept on restart. */
+    private final Map<NfsSource, List<Listed>> lastListed = new java.util.concurrent.ConcurrentHashMap<>();
     private Snapshots snapshots;
 
     Provisioner(SharePool pool, BoundedIo io, Clock clock, OnDelete defaultOnDelete, Duration mountTimeout,
@@ -317,25 +319,37 @@ final class Provisioner {
         }
     }
 
-    /** Every volume with a record on the shares this controller has served, sorted by ID. */
+    /**
+     * Every volume with a record on the known shares ({@link SharePool#known}), sorted by ID. A record that does
+     * not read is skipped and logged. A share that cannot be mounted is logged and skipped too, but the volumes
+     * this controller last listed on it stay in the list, abnormal, with the reason.
+     */
     List<Listed> list(Deadline deadline) {
         List<Listed> out = new ArrayList<>();
-        // a share mounted with several option sets holds one set of records: list each share once
-        Map<NfsSource, ShareKey> shares = new java.util.HashMap<>();
-        for (ShareKey key : pool.known()) {
-            shares.putIfAbsent(key.share(), key);
-        }
-        for (ShareKey key : shares.values()) {
-            try (Lease lease = pool.acquire(key, mountDeadline(deadline))) {
-                for (Record r : VolumeRecords.list(lease.root())) {
-                    VolumeId id = VolumeId.create(key.share().server(), key.share().path(), r.subDir(), r.name(),
-                            r.onDelete());
-                    boolean present = Files.isDirectory(lease.root().resolve(r.subDir()), LinkOption.NOFOLLOW_LINKS);
-                    out.add(new Listed(id, r.capacityBytes(), contextOf(id, Optional.of(r)), !present,
+        pool.eachKnownShare(SharePool.halfOfRemaining(deadline, mountTimeout), (share, root) -> {
+            List<Listed> onShare = new ArrayList<>();
+            for (Record r : VolumeRecords.list(root)) {
+                try {
+                    VolumeId id = VolumeId.create(share.server(), share.path(), r.subDir(), r.name(), r.onDelete());
+                    boolean present = Files.isDirectory(SafePaths.resolveUnder(root, r.subDir()),
+                            LinkOption.NOFOLLOW_LINKS);
+                    onShare.add(new Listed(id, r.capacityBytes(), contextOf(id, Optional.of(r)), !present,
                             present ? "directory present" : "directory " + r.subDir() + " is missing"));
+                } catch (RuntimeException e) {
+                    log.warn("ListVolumes: skipping the record of {} on {}: {}", r.name(), share, e.getMessage());
                 }
             }
-        }
+            lastListed.put(share, List.copyOf(onShare));
+            out.addAll(onShare);
+        }, (share, e) -> {
+            List<Listed> before = lastListed.getOrDefault(share, List.of());
+            log.warn("ListVolumes: share {} is skipped: {}; {} volumes listed on it before are reported abnormal",
+                    share, e.getMessage(), before.size());
+            for (Listed v : before) {
+                out.add(new Listed(v.id(), v.capacityBytes(), v.volumeContext(), true,
+                        "share " + share + " is unreachable: " + e.getMessage()));
+            }
+        });
         out.sort(Comparator.comparing(l -> l.id().format()));
         return out;
     }
@@ -348,6 +362,72 @@ final class Provisioner {
         } catch (MountException e) {
             throw e.toCsi("reading the capacity of " + share);
         }
+    }
+
+    /**
+     * Bytes available on the known shares, each file system counted once ({@link #distinctAvailable}). A share that
+     * cannot be mounted or stat'ed is logged and left out.
+     */
+    long capacityOfKnown(Deadline deadline) {
+        List<ShareStat> stats = new ArrayList<>();
+        pool.eachKnownShare(SharePool.halfOfRemaining(deadline, mountTimeout), (share, root) -> {
+            try {
+                stats.add(io.run("statvfs " + root, deadline, () -> {
+                    try {
+                        return new ShareStat(share.server(),
+                                Files.getAttribute(root, "unix:dev", LinkOption.NOFOLLOW_LINKS), Posix.statvfs(root));
+                    } catch (IOException e) {
+                        throw new MountException(MountException.Kind.FAILED, "stat " + root + ": " + e);
+                    }
+                }));
+            } catch (MountException e) {
+                throw e.toCsi("reading the capacity of " + share);
+            }
+        }, (share, e) -> log.warn("GetCapacity: share {} is left out of the capacity: {}", share, e.getMessage()));
+        return distinctAvailable(stats);
+    }
+
+    /** A known share's file system as its pooled mount shows it. */
+    record ShareStat(String server, Object device, Posix.FsStats fs) {}
+
+    /**
+     * The sum of the available bytes of distinct file systems. NFS reports no file-system ID to statvfs (f_fsid is
+     * 0), so two shares are taken for one file system when their mounts have one device number (the client shares
+     * a superblock between mounts of one server file system with the same options), or when they are on one server
+     * and statvfs reports the same size, free and available bytes, and inode counts for both: two directories of
+     * one export, mounted with other options. Two distinct file systems with every one of those counts equal are
+     * counted once, which errs on the low side.
+     */
+    static long distinctAvailable(List<ShareStat> stats) {
+        int n = stats.size();
+        int[] group = new int[n];
+        for (int i = 0; i < n; i++) {
+            group[i] = i;
+            for (int j = 0; j < i; j++) {
+                if (sameFileSystem(stats.get(i), stats.get(j))) {
+                    group[i] = group[j];
+                    break;
+                }
+            }
+        }
+        long sum = 0;
+        for (int i = 0; i < n; i++) {
+            if (group[i] == i) {
+                sum += stats.get(i).fs().availableBytes();
+            }
+        }
+        return sum;
+    }
+
+    private static boolean sameFileSystem(ShareStat a, ShareStat b) {
+        if (a.device().equals(b.device())) {
+            return true;
+        }
+        Posix.FsStats x = a.fs();
+        Posix.FsStats y = b.fs();
+        return a.server().equalsIgnoreCase(b.server()) && x.totalBytes() == y.totalBytes()
+                && x.usedBytes() == y.usedBytes() && x.availableBytes() == y.availableBytes()
+                && x.totalInodes() == y.totalInodes() && x.freeInodes() == y.freeInodes();
     }
 
     /** The share mounted with the options the volume was made with, and the volume's record if it has one. */

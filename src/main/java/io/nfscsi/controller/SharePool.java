@@ -17,11 +17,14 @@ import java.security.NoSuchAlgorithmException;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.ArrayList;
 import java.util.HexFormat;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import java.util.Set;
+import java.util.function.BiConsumer;
+import java.util.function.Supplier;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
@@ -93,12 +96,18 @@ final class SharePool {
     /** How long a share that answered a health check is trusted before the next check. */
     private final Duration checkInterval;
     private final Map<ShareKey, Entry> entries = new ConcurrentHashMap<>();
-    private final Set<ShareKey> known = ConcurrentHashMap.newKeySet();
+    private final KnownShares known;
     private final AtomicLong mounts = new AtomicLong();
     private final AtomicLong requestCounter = new AtomicLong();
 
     SharePool(Path workingDir, Mounter mounter, BoundedIo io, Clock clock, Duration idleTimeout, boolean perRequest,
               Duration checkInterval) {
+        this(workingDir, mounter, io, clock, idleTimeout, perRequest, checkInterval, KnownShares.inMemory());
+    }
+
+    SharePool(Path workingDir, Mounter mounter, BoundedIo io, Clock clock, Duration idleTimeout, boolean perRequest,
+              Duration checkInterval, KnownShares known) {
+        this.known = known;
         this.checkInterval = checkInterval;
         this.workingDir = workingDir;
         this.mounter = mounter;
@@ -116,9 +125,10 @@ final class SharePool {
      *                      {@link MountException#toCsi} for a failed mount
      */
     Lease acquire(ShareKey key, Deadline deadline) {
-        known.add(key);
         if (perRequest) {
-            return acquireForOneRequest(key, deadline);
+            Lease lease = acquireForOneRequest(key, deadline);
+            known.learn(key);
+            return lease;
         }
         Entry e = entries.computeIfAbsent(key, k -> new Entry(k, workingDir.resolve(k.directoryName()), clock.instant()));
         lock(e, deadline);
@@ -128,6 +138,8 @@ final class SharePool {
                 return acquire(key, deadline);
             }
             ensureMounted(e, deadline);
+            // only a share that mounted is remembered: a mistyped server in a request is not listed forever
+            known.learn(key);
             e.users++;
             e.lastUsed = clock.instant();
         } finally {
@@ -161,9 +173,68 @@ final class SharePool {
         return entries.keySet().stream().filter(k -> k.share().equals(share)).findFirst();
     }
 
-    /** Every share this pool has served since it started. */
-    Set<ShareKey> known() {
-        return Set.copyOf(known);
+    /** The {@code --share} flags' shares, then every share a call has named, remembered across restarts. */
+    List<ShareKey> known() {
+        return known.all();
+    }
+
+    /** What to do with one known share's mount. */
+    @FunctionalInterface
+    interface ShareWork {
+        void run(NfsSource share, Path root);
+    }
+
+    /**
+     * Runs {@code work} once on each known share (a share known with several mount option sets is visited once,
+     * through the mount that exists, else the first option set that mounts). A share that cannot be mounted, or
+     * whose work fails, is handed to {@code failed} and the others are still visited: one server that is down
+     * does not fail a list.
+     *
+     * @param deadline a deadline for each share in turn, asked for just before the share is mounted
+     */
+    void eachKnownShare(Supplier<Deadline> deadline, ShareWork work, BiConsumer<NfsSource, RuntimeException> failed) {
+        Map<NfsSource, List<ShareKey>> byShare = new LinkedHashMap<>();
+        for (ShareKey key : known.all()) {
+            byShare.computeIfAbsent(key.share(), s -> new ArrayList<>()).add(key);
+        }
+        for (var share : byShare.entrySet()) {
+            List<ShareKey> candidates = new ArrayList<>(share.getValue());
+            anyMounted(share.getKey()).ifPresent(mounted -> {
+                candidates.remove(mounted);
+                candidates.addFirst(mounted);
+            });
+            try (Lease lease = acquireFirst(candidates, deadline.get())) {
+                work.run(share.getKey(), lease.root());
+            } catch (RuntimeException e) {
+                failed.accept(share.getKey(), e);
+            }
+        }
+    }
+
+    /**
+     * Deadlines for visiting many shares under one call's deadline: each share may take half of the time that
+     * remains, and at most {@code cap}, so that a server that does not answer leaves time to answer with the others.
+     */
+    static Supplier<Deadline> halfOfRemaining(Deadline call, Duration cap) {
+        return () -> {
+            long half = Math.max(0, call.timeRemaining(TimeUnit.NANOSECONDS) / 2);
+            return Deadline.after(Math.min(half, cap.toNanos()), TimeUnit.NANOSECONDS);
+        };
+    }
+
+    /** The first candidate that mounts; a server that does not answer is not asked again with other options. */
+    private Lease acquireFirst(List<ShareKey> candidates, Deadline deadline) {
+        RuntimeException last = null;
+        for (ShareKey key : candidates) {
+            try {
+                return acquire(key, deadline);
+            } catch (CsiException.Unavailable | CsiException.DeadlineExceeded e) {
+                throw e;
+            } catch (CsiException e) {
+                last = e;
+            }
+        }
+        throw last;
     }
 
     /** How many mounts the pool has made; what pooling saves shows here. */

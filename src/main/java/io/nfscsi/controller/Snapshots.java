@@ -29,9 +29,7 @@ import java.nio.file.StandardOpenOption;
 import java.time.Clock;
 import java.time.Instant;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.List;
-import java.util.Map;
 import java.util.Optional;
 import java.util.Properties;
 import java.util.UUID;
@@ -176,35 +174,40 @@ final class Snapshots {
         }
     }
 
-    /** Every snapshot recorded on the shares this controller has served, sorted by ID. */
+    /**
+     * Every snapshot recorded on the known shares ({@link SharePool#known}), sorted by ID. A record that does not
+     * read, or names no archive, is skipped and logged; so is a share that cannot be mounted.
+     */
     List<Status> list(Deadline deadline) {
-        Map<NfsSource, ShareKey> shares = new HashMap<>();
-        for (ShareKey key : pool.known()) {
-            shares.putIfAbsent(key.share(), key);
-        }
         List<Status> out = new ArrayList<>();
-        for (ShareKey key : shares.values()) {
-            try (Lease lease = pool.acquire(key, deadline)) {
-                Path records = lease.root().resolve(RECORDS);
-                if (!Files.isDirectory(records, LinkOption.NOFOLLOW_LINKS)) {
-                    continue;
-                }
-                try (DirectoryStream<Path> files = Files.newDirectoryStream(records, "*.properties")) {
-                    for (Path f : files) {
-                        String name = f.getFileName().toString().replaceFirst("\\.properties$", "");
-                        Optional<Properties> r = readRecord(lease.root(), name);
+        pool.eachKnownShare(SharePool.halfOfRemaining(deadline, java.time.Duration.ofMinutes(2)), (share, root) -> {
+            Path records = root.resolve(RECORDS);
+            if (!Files.isDirectory(records, LinkOption.NOFOLLOW_LINKS)) {
+                return;
+            }
+            try (DirectoryStream<Path> files = Files.newDirectoryStream(records, "*.properties")) {
+                for (Path f : files) {
+                    String name = f.getFileName().toString().replaceFirst("\\.properties$", "");
+                    try {
+                        Optional<Properties> r = readRecord(root, name);
                         if (r.isEmpty()) {
                             continue;
                         }
-                        SnapshotId id = SnapshotId.create(key.share().server(), key.share().path(), name,
-                                r.get().getProperty("archive"));
-                        statusOn(lease.root(), id).ifPresent(out::add);
+                        String archive = r.get().getProperty("archive");
+                        if (archive == null) {
+                            throw new IllegalArgumentException("the record names no archive");
+                        }
+                        SnapshotId id = SnapshotId.create(share.server(), share.path(), name, archive);
+                        statusOn(root, id).ifPresent(out::add);
+                    } catch (RuntimeException e) {
+                        log.warn("ListSnapshots: skipping the record {} on {}: {}", f.getFileName(), share,
+                                e.getMessage());
                     }
-                } catch (IOException e) {
-                    throw new CsiException.Internal("listing snapshots on " + key.share() + ": " + e, e);
                 }
+            } catch (IOException e) {
+                throw new CsiException.Internal("listing snapshots on " + share + ": " + e, e);
             }
-        }
+        }, (share, e) -> log.warn("ListSnapshots: share {} is skipped: {}", share, e.getMessage()));
         out.sort(java.util.Comparator.comparing(s -> s.id().format()));
         return out;
     }
@@ -308,7 +311,8 @@ final class Snapshots {
             return Optional.of(p);
         } catch (NoSuchFileException e) {
             return Optional.empty();
-        } catch (IOException e) {
+        } catch (IOException | IllegalArgumentException e) {
+            // IllegalArgumentException: a malformed unicode escape, which only a damaged record holds
             throw new CsiException.Internal("cannot read snapshot record " + file + ": " + e, e);
         }
     }

@@ -123,7 +123,10 @@ class MainTest {
             "--drivername, nfs/csi, --drivername",
             "--nodeid, ' ', --nodeid",
             "-v, 11, -v",
-            "--v, -1, -v"})
+            "--v, -1, -v",
+            "--share, nfs.example.com, --share",
+            "--share, nfs.example.com:exports, --share",
+            "--share, 'nfs.example.com:/exports,bad option', --share"})
     void run_valueRejectedByConfig_returns2NamingFlag(String flag, String value, String named) {
         int code = Main.run(args(flag, value));
 
@@ -132,12 +135,22 @@ class MainTest {
     }
 
     @Test
+    void config_repeatedShareFlags_areAllKept_withTheirMountOptions() throws Exception {
+        Main main = new Main();
+        new picocli.CommandLine(main).parseArgs(args("--share", "nfs.example.com:/a",
+                "--share=nfs.example.com:/b,nfsvers=4.1,hard"));
+        assertThat(main.config().provisioning().shares())
+                .extracting(io.nfscsi.controller.ControllerSettings.Share::format)
+                .containsExactly("nfs.example.com:/a", "nfs.example.com:/b,nfsvers=4.1,hard");
+    }
+
+    @Test
     void run_help_returns0AndListsEveryFlag() {
         int code = Main.run(new String[] {"--help"});
 
         assertThat(code).isZero();
         assertThat(out()).contains("--endpoint", "--nodeid", "--drivername", "--mount-timeout", "--stats-timeout",
-                "--working-mount-dir", "--shutdown-grace", "-v", "--v", "--help", "--version");
+                "--working-mount-dir", "--shutdown-grace", "--share", "-v", "--v", "--help", "--version");
         assertThat(out()).contains("nfs.csi.io", "2m", "10s", "30s");
     }
 

@@ -2,12 +2,18 @@ package io.nfscsi.controller;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.grpc.Deadline;
+import io.nfscsi.mount.BoundedIo;
+import io.nfscsi.testing.FakeMounter;
+import io.nfscsi.volume.NfsSource;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.ZoneOffset;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -31,6 +37,25 @@ class ArchiveJanitorTest {
         assertThat(share.resolve("archived-ns-new-20261125T110000Z")).isDirectory();
         assertThat(share.resolve("archived-no-timestamp")).isDirectory();
         assertThat(share.resolve("pvc-live")).isDirectory();
+    }
+
+    @Test
+    void sweep_afterARestart_stillSweepsTheSharesLearnedBefore(@TempDir Path work) throws Exception {
+        Clock now = Clock.fixed(Instant.parse("2026-11-25T12:00:00Z"), ZoneOffset.UTC);
+        var key = new SharePool.ShareKey(NfsSource.of("nfs.example.com", "/exports", null), List.of());
+        Path root;
+        SharePool before = new SharePool(work, new FakeMounter(), new BoundedIo(2), now, Duration.ofMinutes(5), false,
+                Duration.ofSeconds(10), KnownShares.load(work, List.of()));
+        try (var lease = before.acquire(key, Deadline.after(10, TimeUnit.SECONDS))) {
+            root = lease.root();
+        }
+        before.closeIdle();
+        Files.createDirectories(root.resolve("archived-ns-old-20261101T000000Z"));
+
+        SharePool after = new SharePool(work, new FakeMounter(), new BoundedIo(2), now, Duration.ofMinutes(5), false,
+                Duration.ofSeconds(10), KnownShares.load(work, List.of()));
+        new ArchiveJanitor(after, now, Duration.ofDays(7), 2).sweep();
+        assertThat(root.resolve("archived-ns-old-20261101T000000Z")).doesNotExist();
     }
 
     @Test

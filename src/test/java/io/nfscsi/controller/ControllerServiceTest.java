@@ -274,7 +274,7 @@ class ControllerServiceTest {
     }
 
     @Test
-    void list_pagesThroughEveryVolume_andAStaleTokenIsAborted() throws Exception {
+    void list_pagesThroughEveryVolume_pastADeletion_andABadTokenIsAborted() throws Exception {
         start(false);
         List<String> ids = new ArrayList<>();
         for (int i = 0; i < 5; i++) {
@@ -292,8 +292,9 @@ class ControllerServiceTest {
         var first = controller.listVolumes(Csi.ListVolumesRequest.newBuilder().setMaxEntries(1).build());
         controller.deleteVolume(Csi.DeleteVolumeRequest.newBuilder()
                 .setVolumeId(first.getEntries(0).getVolume().getVolumeId()).build());
-        assertCode(Status.Code.ABORTED, () -> controller.listVolumes(Csi.ListVolumesRequest.newBuilder()
-                .setStartingToken(first.getNextToken()).build()));
+        // the token's volume is gone: the next page still starts after it (ControllerListsTest has more)
+        assertThat(controller.listVolumes(Csi.ListVolumesRequest.newBuilder()
+                .setStartingToken(first.getNextToken()).build()).getEntriesCount()).isEqualTo(4);
         assertCode(Status.Code.ABORTED, () -> controller.listVolumes(Csi.ListVolumesRequest.newBuilder()
                 .setStartingToken("!!not-base64!!").build()));
         assertCode(Status.Code.INVALID_ARGUMENT, () -> controller.listVolumes(Csi.ListVolumesRequest.newBuilder()
@@ -342,7 +343,7 @@ class ControllerServiceTest {
     }
 
     @Test
-    void getCapacity_needsServerAndShare() throws Exception {
+    void getCapacity_serverWithoutShare_isInvalidArgument_bothGiveTheSharesCapacity() throws Exception {
         start(false);
         assertCode(Status.Code.INVALID_ARGUMENT, () -> controller.getCapacity(Csi.GetCapacityRequest.newBuilder()
                 .putParameters("server", "x").build()));

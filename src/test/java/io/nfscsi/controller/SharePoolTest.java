@@ -110,6 +110,41 @@ class SharePoolTest {
     }
 
     @Test
+    void halfOfRemaining_leavesTimeForTheOtherShares_andIsCapped() {
+        Deadline call = Deadline.after(10, TimeUnit.SECONDS);
+        assertThat(SharePool.halfOfRemaining(call, Duration.ofMinutes(2)).get().timeRemaining(TimeUnit.MILLISECONDS))
+                .isBetween(1L, 5000L);
+        assertThat(SharePool.halfOfRemaining(call, Duration.ofSeconds(1)).get().timeRemaining(TimeUnit.MILLISECONDS))
+                .isBetween(1L, 1000L);
+    }
+
+    @Test
+    void known_holdsOnlySharesThatMounted() {
+        var typo = new SharePool.ShareKey(NfsSource.of("nfs-typo", "/exports", null), List.of());
+        mounter.failWith = MountException.Kind.FAILED;
+        assertThatThrownBy(() -> pool.acquire(typo, soon())).isInstanceOf(CsiException.class);
+        mounter.failWith = null;
+        pool.acquire(key, soon()).close();
+        assertThat(pool.known()).containsExactly(key);
+    }
+
+    @Test
+    void eachKnownShare_visitsEachShareOnce_throughTheOptionsThatMount_andReportsTheOnesThatFail() {
+        var flagKey = new SharePool.ShareKey(key.share(), List.of("nfsvers=3"));
+        var down = new SharePool.ShareKey(NfsSource.of("nfs", "/down", null), List.of());
+        var withFlags = new SharePool(work, mounter, new BoundedIo(4), clock, Duration.ofMinutes(5), false,
+                Duration.ofSeconds(10), KnownShares.load(work, List.of(flagKey, down)));
+        withFlags.acquire(key, soon()).close();
+        mounter.failWith = MountException.Kind.ACCESS_DENIED;
+        List<String> visited = new java.util.ArrayList<>();
+        List<String> failed = new java.util.ArrayList<>();
+        withFlags.eachKnownShare(SharePoolTest::soon, (share, root) -> visited.add(share.format()),
+                (share, e) -> failed.add(share.format()));
+        assertThat(visited).as("the mounted option set serves, the flag's is not tried").containsExactly("nfs:/exports");
+        assertThat(failed).containsExactly("nfs:/down");
+    }
+
+    @Test
     void perRequestMode_mountsAndUnmountsAroundEveryLease() {
         SharePool perRequest = new SharePool(work, mounter, new BoundedIo(4), clock, Duration.ofMinutes(5), true,
                 Duration.ofSeconds(10));

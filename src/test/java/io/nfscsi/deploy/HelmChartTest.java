@@ -113,6 +113,23 @@ class HelmChartTest {
     }
 
     @Test
+    void controllerShares_becomeShareFlagsOfTheControllerDriverOnly() {
+        Map<String, String> set = new LinkedHashMap<>();
+        set.put("controller.shares[0]", "nfs.example.com:/exports");
+        set.put("controller.shares[1]", "nfs.example.com:/archive,nfsvers=4.1");
+        List<HasMetadata> objects = Renders.helm(set);
+        assertThat(container(Workloads.controller(objects), DRIVER).getArgs())
+                .containsSubsequence("--share=nfs.example.com:/exports", "--share=nfs.example.com:/archive,nfsvers=4.1");
+        assertThat(container(Workloads.node(objects), DRIVER).getArgs()).noneMatch(a -> a.startsWith("--share"));
+        for (String arg : container(Workloads.controller(objects), DRIVER).getArgs()) {
+            if (arg.startsWith("--share=")) {
+                assertThat(io.nfscsi.controller.ControllerSettings.Share.parse("--share", arg.substring(8)))
+                        .isNotNull();
+            }
+        }
+    }
+
+    @Test
     void values_reachTheWorkloads() {
         Map<String, String> set = new LinkedHashMap<>();
         set.put("controller.replicas", "3");

@@ -321,7 +321,7 @@ class DynamicProvisioningTest {
     }
 
     @Test
-    void listVolumes_pagesThroughEveryVolume_andAStaleTokenIsAborted() {
+    void listVolumes_pagesThroughEveryVolume_pastADeletion_andABadTokenIsAborted() {
         var sc = storageClass("subDir", "list/${pv.metadata.name}");
         List<String> made = new ArrayList<>();
         for (int i = 0; i < 5; i++) {
@@ -341,9 +341,13 @@ class DynamicProvisioningTest {
         var first = driver.controller().listVolumes(Csi.ListVolumesRequest.newBuilder().setMaxEntries(1).build());
         String pointsAfter = first.getEntries(0).getVolume().getVolumeId();
         driver.controller().deleteVolume(Provisioner.delete(pointsAfter));
-        String stale = first.getNextToken();
-        assertCode(() -> driver.controller().listVolumes(Csi.ListVolumesRequest.newBuilder().setStartingToken(stale)
-                .build()), Status.Code.ABORTED);
+        String afterDeleted = first.getNextToken();
+        var next = driver.controller().listVolumes(Csi.ListVolumesRequest.newBuilder().setMaxEntries(1)
+                .setStartingToken(afterDeleted).build());
+        assertThat(next.getEntries(0).getVolume().getVolumeId()).as("the page after a deleted volume's token")
+                .isGreaterThan(pointsAfter);
+        assertCode(() -> driver.controller().listVolumes(Csi.ListVolumesRequest.newBuilder()
+                .setStartingToken("not-a-token").build()), Status.Code.ABORTED);
         made.forEach(id -> driver.controller().deleteVolume(Provisioner.delete(id)));
     }
 }
