@@ -99,4 +99,23 @@ class MountOptionsTest {
     void split_malformed_isInvalidArgumentNamingField(String csv) {
         assertInvalidNaming(() -> MountOptions.split(ATTRIBUTE, csv), ATTRIBUTE);
     }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"a,b c,SENTINEL-x1", "ok,SENTINEL-x1 y", "=SENTINEL-x1", "SENTINEL-x1\n", "!SENTINEL-x1",
+            "SENTINEL/x1", "hard,,SENTINEL-x1=a b"})
+    void split_malformed_namesTheEntryByPositionNeverByValue(String csv) {
+        var e = org.assertj.core.api.Assertions.catchThrowableOfType(io.nfscsi.error.CsiException.class,
+                () -> MountOptions.split("secrets.mountOptions", csv));
+
+        assertThat(e).isNotNull();
+        assertThat(e.getMessage()).startsWith("secrets.mountOptions").doesNotContain("SENTINEL").doesNotContain("x1");
+    }
+
+    @Test
+    void split_malformed_countsEntriesFromOne() {
+        var e = org.assertj.core.api.Assertions.catchThrowableOfType(io.nfscsi.error.CsiException.class,
+                () -> MountOptions.split(ATTRIBUTE, "hard,,b c"));
+
+        assertThat(e.getMessage()).contains("entry 3 of 3");
+    }
 }
