@@ -96,8 +96,10 @@ public final class CommandMounter implements Mounter {
      * The one place that reads mount's words (LC_ALL=C; texts measured in the test bed, see testbed/README.md):
      * exit status 32 plus the server's refusal is ACCESS_DENIED; a missing export or directory NO_SUCH_PATH; a
      * rejected option BAD_OPTION; a server that cannot be reached or does not offer NFS (mount.nfs says "requested
-     * NFS version or transport protocol is not supported" when nfsd is stopped, and "mount system call failed" when
-     * a soft mount's server does not answer) UNREACHABLE; ENOSPC/EDQUOT NO_SPACE; EROFS READ_ONLY.
+     * NFS version or transport protocol is not supported" when nfsd is stopped, "Resource temporarily unavailable"
+     * when the server's name does not resolve for now, and "mount system call failed" when a soft mount's server does
+     * not answer; it says the same for an NFS version Linux lacks, which MountOptions refuses before) UNREACHABLE;
+     * ENOSPC/EDQUOT NO_SPACE; EROFS READ_ONLY.
      */
     static MountException.Kind classifyMountFailure(ProcessRunner.Result result) {
         String text = result.message().toLowerCase(Locale.ROOT);
@@ -119,6 +121,7 @@ public final class CommandMounter implements Mounter {
         if (text.contains("connection refused") || text.contains("no route to host")
                 || text.contains("network is unreachable") || text.contains("timed out")
                 || text.contains("host is down") || text.contains("failed to resolve server")
+                || text.contains("resource temporarily unavailable")
                 || text.contains("protocol not supported") || text.contains("transport protocol is not supported")
                 || (result.exitCode() == MOUNT_FAILURE && text.contains("mount system call failed"))) {
             return MountException.Kind.UNREACHABLE;

@@ -17,6 +17,9 @@ public final class MountOptions {
     /** {@code name} or {@code name=value}; the value may hold anything printable but a comma or a blank. */
     private static final Pattern OPTION = Pattern.compile("[A-Za-z0-9_][A-Za-z0-9_.-]*(=[^,\\s]*)?");
 
+    /** The NFS versions Linux has; for any other mount.nfs says only "mount system call failed". */
+    private static final Pattern VERSION = Pattern.compile("(?i)(nfs)?vers=(2|3|4|4\\.[0-2])");
+
     private MountOptions() {}
 
     /**
@@ -66,7 +69,16 @@ public final class MountOptions {
                         + (i + 1) + " of " + entries.length + " " + problem(option)
                         + "; expected name or name=value");
             }
+            checkVersion(field, option);
             into.add(option);
+        }
+    }
+
+    private static void checkVersion(String field, String option) {
+        String lower = option.toLowerCase(java.util.Locale.ROOT);
+        if ((lower.startsWith("vers=") || lower.startsWith("nfsvers=")) && !VERSION.matcher(option).matches()) {
+            throw new CsiException.InvalidArgument(field + " asks for an NFS version Linux does not have in option "
+                    + option.substring(0, option.indexOf('=')) + "; known: 3, 4, 4.0, 4.1, 4.2");
         }
     }
 

@@ -37,6 +37,7 @@ class CommandMounterTest {
             32 | ''   | mount.nfs: No route to host                                                      | UNREACHABLE
             32 | ''   | mount.nfs: Network is unreachable                                                | UNREACHABLE
             32 | ''   | mount.nfs: Failed to resolve server nfs.invalid: Name or service not known       | UNREACHABLE
+            32 | ''   | mount.nfs: Resource temporarily unavailable                                      | UNREACHABLE
             32 | ''   | mount.nfs: requested NFS version or transport protocol is not supported         | UNREACHABLE
             32 | ''   | mount.nfs: Protocol not supported                                                | UNREACHABLE
             32 | ''   | mount.nfs: mount system call failed                                              | UNREACHABLE

@@ -118,4 +118,16 @@ class MountOptionsTest {
 
         assertThat(e.getMessage()).contains("entry 3 of 3");
     }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"vers=9", "nfsvers=4.5", "vers=", "NFSVERS=v4", "vers=4.1.1"})
+    void split_unknownNfsVersion_isInvalidArgument(String option) {
+        assertInvalidNaming(() -> MountOptions.split(ATTRIBUTE, "hard," + option), ATTRIBUTE);
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"vers=3", "nfsvers=4", "vers=4.0", "vers=4.1", "NFSVERS=4.2", "vers=2"})
+    void split_knownNfsVersion_isKept(String option) {
+        assertThat(MountOptions.split(ATTRIBUTE, option)).containsExactly(option);
+    }
 }
