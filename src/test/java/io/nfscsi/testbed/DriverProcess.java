@@ -60,6 +60,9 @@ public final class DriverProcess implements AutoCloseable {
             }
             if (Files.exists(socket)) {
                 try {
+                    // a socket that exists before the server listens fails the first connects; without a reset the
+                    // channel's reconnect backoff grows past this loop's budget on a loaded machine
+                    driver.channel.resetConnectBackoff();
                     driver.identity().withDeadlineAfter(5, TimeUnit.SECONDS).probe(Csi.ProbeRequest.getDefaultInstance());
                     return driver;
                 } catch (RuntimeException notYet) {
