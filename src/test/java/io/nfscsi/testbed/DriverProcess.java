@@ -53,7 +53,8 @@ public final class DriverProcess implements AutoCloseable {
         argv.addAll(List.of(extraFlags));
         Process p = new ProcessBuilder(argv).redirectErrorStream(true).redirectOutput(log.toFile()).start();
         DriverProcess driver = new DriverProcess(p, socket, log);
-        long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+        // the first driver in a fresh test bed reads its jars through hostfs: a minute and more on a loaded machine
+        long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(180);
         while (true) {
             if (!p.isAlive()) {
                 throw new IllegalStateException("driver exited " + p.exitValue() + ": " + driver.log());
@@ -71,7 +72,7 @@ public final class DriverProcess implements AutoCloseable {
             }
             if (System.nanoTime() > until) {
                 driver.close();
-                throw new IllegalStateException("driver did not answer Probe within 60s: " + driver.log());
+                throw new IllegalStateException("driver did not answer Probe within 180s: " + driver.log());
             }
             Thread.sleep(100);
         }

@@ -40,7 +40,8 @@ class MountErrorCodesTest {
 
     static final Path EXPORT = Path.of("/export-errors");
     static final Path DENIED = Path.of("/export-errors-denied");
-    static final Duration MOUNT_TIMEOUT = Duration.ofSeconds(4);
+    /** Short, yet long enough for a v4 mount right after the server restarted, on a loaded machine. */
+    static final Duration MOUNT_TIMEOUT = Duration.ofSeconds(15);
     static DriverProcess driver;
 
     @BeforeAll
@@ -51,17 +52,8 @@ class MountErrorCodesTest {
         driver = start(Path.of("/run/nfs-csi-errors"), "--mount-timeout", MOUNT_TIMEOUT.toSeconds() + "s");
     }
 
-    /**
-     * Starts a driver, a second time if the first did not answer Probe in time: the first JVM in a cold test bed on
-     * a loaded machine can take longer than DriverProcess waits.
-     */
     static DriverProcess start(Path dir, String... flags) throws Exception {
-        try {
-            return DriverProcess.start(dir, flags);
-        } catch (IllegalStateException slow) {
-            step("driver slow to start; starting it again: " + slow.getMessage().lines().findFirst().orElse(""));
-            return DriverProcess.start(dir, flags);
-        }
+        return DriverProcess.start(dir, flags);
     }
 
     @AfterAll
@@ -164,12 +156,12 @@ class MountErrorCodesTest {
     }
 
     /**
-     * 16 mounts hang on a stopped server (a driver with a 30 s mount timeout); the 17th waits the slot wait (10 s)
+     * 16 mounts hang on a stopped server (a driver with a 60 s mount timeout); the 17th waits the slot wait (10 s)
      * and is refused with RESOURCE_EXHAUSTED and a RetryInfo no later than the running mounts' deadline.
      */
     @Test
     void everyMountSlotTaken_isResourceExhaustedWithRetryInfo() throws Exception {
-        try (DriverProcess slow = start(Path.of("/run/nfs-csi-errors-slots"), "--mount-timeout", "30s");
+        try (DriverProcess slow = start(Path.of("/run/nfs-csi-errors-slots"), "--mount-timeout", "60s");
              var threads = Executors.newVirtualThreadPerTaskExecutor()) {
             Shell.sh("rpc.nfsd 0").orThrow();
             List<CompletableFuture<Status.Code>> hung = new ArrayList<>();
@@ -186,7 +178,7 @@ class MountErrorCodesTest {
                     }
                 }, threads));
             }
-            long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
+            long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(45);
             while (helpers() < 16) {
                 assertThat(System.nanoTime()).as("16 mount.nfs processes running").isLessThan(until);
                 Thread.sleep(100);
@@ -199,10 +191,10 @@ class MountErrorCodesTest {
             step("17th: " + e.getStatus());
             assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.RESOURCE_EXHAUSTED);
             RetryInfo retry = StatusProto.fromThrowable(e).getDetails(0).unpack(RetryInfo.class);
-            assertThat(retry.getRetryDelay().getSeconds()).isBetween(1L, 30L);
+            assertThat(retry.getRetryDelay().getSeconds()).isBetween(1L, 60L);
             assertThat(target).doesNotExist();
             for (var h : hung) {
-                assertThat(h.get(60, TimeUnit.SECONDS)).isEqualTo(Status.Code.UNAVAILABLE);
+                assertThat(h.get(120, TimeUnit.SECONDS)).isEqualTo(Status.Code.UNAVAILABLE);
             }
             assertThat(UnresponsiveServerTest.mountProcesses()).as("mount processes left behind").isEmpty();
         }
