@@ -75,11 +75,11 @@ public final class CommandMounter implements Mounter {
         }
         argv.add(source);
         argv.add(target.toString());
-        // never the command line: its options may come from a secret
-        String what = "mount of " + source + " at " + target;
+        // messages never hold the command line (its options may come from a secret), nor the source and target:
+        // every caller's toCsi names them
         ProcessRunner.Result result;
         try {
-            result = runBounded(what, argv, deadline);
+            result = runBounded(argv, deadline);
         } catch (MountException e) {
             if (e.kind() == MountException.Kind.TIMED_OUT) {
                 undoLateMount(source, target);
@@ -87,7 +87,7 @@ public final class CommandMounter implements Mounter {
             throw e;
         }
         if (result.exitCode() != 0) {
-            throw new MountException(classifyMountFailure(result), what + " failed (exit " + result.exitCode()
+            throw new MountException(classifyMountFailure(result), "mount failed (exit " + result.exitCode()
                     + "): " + withoutOptions(result.message(), options));
         }
     }
@@ -238,8 +238,7 @@ public final class CommandMounter implements Mounter {
         return MountTable.read();
     }
 
-    private ProcessRunner.Result runBounded(String what, List<String> argv, Deadline deadline)
-            throws MountException {
+    private ProcessRunner.Result runBounded(List<String> argv, Deadline deadline) throws MountException {
         boolean acquired = false;
         long run = runs.incrementAndGet();
         try {
@@ -247,18 +246,18 @@ public final class CommandMounter implements Mounter {
             acquired = slots.tryAcquire(wait, TimeUnit.NANOSECONDS);
             if (!acquired) {
                 Duration retry = untilASlotFrees();
-                throw MountException.busy(what + ": not started, all " + (running.size()) + " mount slots are taken"
+                throw MountException.busy("mount not started: all " + running.size() + " mount slots are taken"
                         + " by mounts still running", retry);
             }
             running.put(run, deadline);
             return ProcessRunner.run(argv, deadline);
         } catch (ProcessRunner.TimedOutException e) {
-            throw new MountException(MountException.Kind.TIMED_OUT, what + ": " + e.getMessage());
+            throw new MountException(MountException.Kind.TIMED_OUT, e.getMessage());
         } catch (IOException e) {
             throw new MountException(MountException.Kind.FAILED, "cannot run " + argv.getFirst() + ": " + e.getMessage());
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
-            throw new MountException(MountException.Kind.TIMED_OUT, what + " interrupted");
+            throw new MountException(MountException.Kind.TIMED_OUT, "mount interrupted");
         } finally {
             if (acquired) {
                 running.remove(run);

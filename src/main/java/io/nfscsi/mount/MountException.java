@@ -8,8 +8,8 @@ import java.util.Optional;
 
 /**
  * A mount, unmount or file-system call that failed, with its cause classified once. The message never holds the
- * mount options (they may come from a secret): it names the command, the source and the target, and the tool's
- * own words with every option that was passed replaced by its position.
+ * mount options (they may come from a secret): it names the command (the caller's {@link #toCsi} adds the source
+ * and target) and quotes the tool's own words with every option that was passed replaced by its position.
  */
 public final class MountException extends Exception {
 

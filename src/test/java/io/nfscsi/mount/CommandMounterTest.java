@@ -76,8 +76,7 @@ class CommandMounterTest {
                 dir.resolve("target"), "nfs", List.of("vers=4.1", "sec=SENTINEL-42"), in(Duration.ofSeconds(20))));
 
         assertThat(e.kind()).isEqualTo(MountException.Kind.BAD_OPTION);
-        assertThat(e.getMessage()).doesNotContain("SENTINEL").doesNotContain("vers=4.1")
-                .contains("10.0.0.1:/export").contains(dir.resolve("target").toString());
+        assertThat(e.getMessage()).doesNotContain("SENTINEL").doesNotContain("vers=4.1").contains("<option 2>");
     }
 
     @Test
