@@ -202,6 +202,8 @@ public final class Main implements Callable<Integer> {
             // warns once per connection, and kubelet connects for every call
             System.setProperty("org.slf4j.simpleLogger.log.io.grpc.netty.shaded.io.netty.bootstrap", "error");
         }
+        // never the HTTP/2 frame logger, whatever -v: it dumps every DATA frame in hex, request secrets included
+        System.setProperty("org.slf4j.simpleLogger.log.io.grpc.netty.shaded.io.grpc.netty.NettyServerHandler", "info");
         System.setProperty("org.slf4j.simpleLogger.logFile", "System.err");
         System.setProperty("org.slf4j.simpleLogger.showDateTime", "true");
         System.setProperty("org.slf4j.simpleLogger.dateTimeFormat", "yyyy-MM-dd'T'HH:mm:ss.SSSX");

@@ -322,7 +322,7 @@ final class SharePool {
                 case STALE, NO_SUCH_PATH -> false;
                 case TIMED_OUT -> throw new CsiException.Unavailable("NFS server of share " + e.key.share()
                         + " does not answer: " + ex.getMessage(), null);
-                case ACCESS_DENIED, FAILED -> throw ex.toCsi("checking share " + e.key.share());
+                default -> throw ex.toCsi("checking share " + e.key.share());
             };
         }
     }
@@ -339,7 +339,7 @@ final class SharePool {
             throw ex.toCsi("mounting share " + key.share() + " at " + path);
         }
         mounts.incrementAndGet();
-        log.info("mounted share {} at {} with options {}", key.share(), path, key.options());
+        log.info("mounted share {} at {} with {} mount option(s)", key.share(), path, key.options().size());
     }
 
     private Lease acquireForOneRequest(ShareKey key, Deadline deadline) {

@@ -1,6 +1,8 @@
 package io.nfscsi.error;
 
 import io.grpc.Status;
+import java.time.Duration;
+import java.util.Optional;
 
 /**
  * A failure whose gRPC status code is decided where it is thrown. The message is sent to the caller as the status
@@ -66,8 +68,32 @@ public abstract sealed class CsiException extends RuntimeException
         @Override public Status.Code code() { return Status.Code.OUT_OF_RANGE; }
     }
 
+    /**
+     * A bounded resource is full: the driver's own (mount processes, threads blocked in the kernel) or the server's
+     * (no space). With {@link #retryAfter()} the status carries a {@code google.rpc.RetryInfo} and the message ends
+     * with "retry after Ns".
+     */
     public static final class ResourceExhausted extends CsiException {
-        public ResourceExhausted(String message) { super(message, null); }
+        private final Duration retryAfter;
+
+        public ResourceExhausted(String message) {
+            super(message, null);
+            this.retryAfter = null;
+        }
+
+        /** @param retryAfter when a retry may find room, rounded up to whole seconds in the message */
+        public ResourceExhausted(String message, Duration retryAfter) {
+            super(retryAfter == null ? message : message + "; retry after " + seconds(retryAfter) + "s", null);
+            this.retryAfter = retryAfter;
+        }
+
+        /** When a retry may find room, if the failure is one that time cures. */
+        public Optional<Duration> retryAfter() { return Optional.ofNullable(retryAfter); }
+
+        private static long seconds(Duration d) {
+            return Math.max(1, d.plusNanos(999_999_999).toSeconds());
+        }
+
         @Override public Status.Code code() { return Status.Code.RESOURCE_EXHAUSTED; }
         @Override public boolean callerFault() { return false; }
     }

@@ -1,6 +1,7 @@
 package io.nfscsi.mount;
 
 import io.grpc.Deadline;
+import java.time.Duration;
 import java.util.concurrent.CancellationException;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
@@ -15,7 +16,8 @@ import java.util.concurrent.atomic.AtomicInteger;
  * Runs a file-system call that may block in the kernel (a stat on a hung NFS mount cannot be interrupted) on a
  * platform thread of its own, and waits for it no longer than a deadline. A call that overstays is abandoned,
  * still blocked, and holds one of a bounded number of slots until the kernel lets it go; when every slot is held
- * new calls fail at once instead of piling up threads.
+ * new calls fail at once ({@link MountException.Kind#BUSY}, RESOURCE_EXHAUSTED with a retry hint) instead of piling
+ * up threads.
  */
 public final class BoundedIo {
 
@@ -25,10 +27,19 @@ public final class BoundedIo {
         T call() throws MountException;
     }
 
+    /**
+     * The retry hint when every slot is held. A call blocked in the kernel has no deadline that frees it (it returns
+     * when the server answers or the mount is detached), so this is a guess: the order of an NFS client's
+     * retransmission timeout.
+     */
+    static final Duration RETRY_AFTER = Duration.ofSeconds(30);
+
+    private final int maxBlocked;
     private final Semaphore slots;
     private final ExecutorService threads;
 
     public BoundedIo(int maxBlocked) {
+        this.maxBlocked = maxBlocked;
         this.slots = new Semaphore(maxBlocked);
         AtomicInteger n = new AtomicInteger();
         // platform threads: a virtual thread blocked in a native call would pin a carrier thread indefinitely
@@ -42,8 +53,8 @@ public final class BoundedIo {
      */
     public <T> T run(String what, Deadline deadline, Call<T> call) throws MountException {
         if (!slots.tryAcquire()) {
-            throw new MountException(MountException.Kind.FAILED,
-                    what + ": not started, too many earlier file-system calls are still blocked in the kernel");
+            throw MountException.busy(what + ": not started, all " + maxBlocked
+                    + " slots are held by earlier file-system calls still blocked in the kernel", RETRY_AFTER);
         }
         Future<T> future;
         try {

@@ -25,6 +25,10 @@ public final class Posix {
     static final int EACCES = 13;
     static final int EINVAL = 22;
     static final int EBUSY = 16;
+    static final int EPERM = 1;
+    static final int ENOSPC = 28;
+    static final int EROFS = 30;
+    static final int EDQUOT = 122;
 
     /** umount2(2) flags. */
     public static final int MNT_FORCE = 1;
@@ -131,7 +135,9 @@ public final class Posix {
         MountException.Kind kind = switch (errno) {
             case ENOENT, ENOTDIR -> MountException.Kind.NO_SUCH_PATH;
             case ESTALE -> MountException.Kind.STALE;
-            case EACCES -> MountException.Kind.ACCESS_DENIED;
+            case EACCES, EPERM -> MountException.Kind.ACCESS_DENIED;
+            case ENOSPC, EDQUOT -> MountException.Kind.NO_SPACE;
+            case EROFS -> MountException.Kind.READ_ONLY;
             default -> MountException.Kind.FAILED;
         };
         return new MountException(kind, call + " " + path + " failed: errno " + errno);

@@ -54,7 +54,8 @@ final class ProcessRunner {
                     TimeUnit.NANOSECONDS);
             if (!exited) {
                 int killed = killTree(process.toHandle());
-                throw new TimedOutException(String.join(" ", argv) + " did not finish before the deadline; killed "
+                // the command name only: the arguments may hold options that came from a secret
+                throw new TimedOutException(argv.getFirst() + " did not finish before the deadline; killed "
                         + killed + " process(es)");
             }
             return new Result(process.exitValue(), out.text(), err.text());

@@ -122,7 +122,7 @@ final class VolumeHealth {
                         + " did not answer a stat of " + volumePath + " before the deadline");
                 case STALE -> new Report(Optional.empty(), true, "stale NFS file handle at " + volumePath
                         + ": the export of " + mount.get().source() + " changed; the pod must be restarted");
-                case ACCESS_DENIED, FAILED -> new Report(Optional.empty(), true, e.getMessage());
+                default -> new Report(Optional.empty(), true, e.getMessage());
             };
         } finally {
             if (returned) {

@@ -1,5 +1,7 @@
 package io.nfscsi.server;
 
+import com.google.protobuf.Any;
+import com.google.rpc.RetryInfo;
 import io.grpc.ForwardingServerCallListener;
 import io.grpc.Metadata;
 import io.grpc.ServerCall;
@@ -7,6 +9,7 @@ import io.grpc.ServerCallHandler;
 import io.grpc.ServerInterceptor;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
+import io.grpc.protobuf.StatusProto;
 import io.nfscsi.error.CsiException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -46,7 +49,27 @@ public final class ErrorTranslator implements ServerInterceptor {
     }
 
     private static void close(ServerCall<?, ?> call, RuntimeException e) {
-        call.close(toStatus(call.getMethodDescriptor().getBareMethodName(), e), new Metadata());
+        Status status = toStatus(call.getMethodDescriptor().getBareMethodName(), e);
+        call.close(status, trailers(status, e));
+    }
+
+    /**
+     * The trailers for {@code e}: for a RESOURCE_EXHAUSTED with a retry hint, a {@code google.rpc.Status} (in
+     * {@code grpc-status-details-bin}, where {@code StatusProto.fromThrowable} finds it) whose details hold a
+     * {@code google.rpc.RetryInfo}; otherwise none.
+     */
+    static Metadata trailers(Status status, Throwable e) {
+        if (e instanceof CsiException.ResourceExhausted re && re.retryAfter().isPresent()) {
+            java.time.Duration after = re.retryAfter().get();
+            var details = com.google.rpc.Status.newBuilder()
+                    .setCode(status.getCode().value())
+                    .setMessage(status.getDescription())
+                    .addDetails(Any.pack(RetryInfo.newBuilder().setRetryDelay(com.google.protobuf.Duration.newBuilder()
+                            .setSeconds(after.getSeconds()).setNanos(after.getNano())).build()))
+                    .build();
+            return StatusProto.toStatusRuntimeException(details).getTrailers();
+        }
+        return new Metadata();
     }
 
     /** The status for {@code e}, logging faults that are the driver's own. */

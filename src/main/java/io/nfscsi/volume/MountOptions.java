@@ -17,6 +17,9 @@ public final class MountOptions {
     /** {@code name} or {@code name=value}; the value may hold anything printable but a comma or a blank. */
     private static final Pattern OPTION = Pattern.compile("[A-Za-z0-9_][A-Za-z0-9_.-]*(=[^,\\s]*)?");
 
+    /** The NFS versions Linux has; for any other mount.nfs says only "mount system call failed". */
+    private static final Pattern VERSION = Pattern.compile("(?i)(nfs)?vers=(2|3|4|4\\.[0-2])");
+
     private MountOptions() {}
 
     /**
@@ -46,21 +49,53 @@ public final class MountOptions {
         return new ArrayList<>(out);
     }
 
+    /**
+     * Adds each entry of {@code csv}. A malformed entry is named by its position in the list and by what is wrong
+     * with it, never quoted: the list may come from a secret ({@code secrets.mountOptions} of DeleteVolume and
+     * DeleteSnapshot), and one rule for every source keeps any new caller from leaking one.
+     */
     private static void addAll(Set<String> into, String field, String csv) {
         if (csv.indexOf('\0') >= 0 || csv.indexOf('\n') >= 0 || csv.indexOf('\r') >= 0) {
-            throw new CsiException.InvalidArgument(field + " contains a NUL or newline: \""
-                    + NfsSource.printable(csv) + "\"");
+            throw new CsiException.InvalidArgument(field + " contains a NUL or newline");
         }
-        for (String raw : csv.split(",")) {
-            String option = raw.strip();
+        String[] entries = csv.split(",", -1);
+        for (int i = 0; i < entries.length; i++) {
+            String option = entries[i].strip();
             if (option.isEmpty()) {
                 continue;
             }
             if (!OPTION.matcher(option).matches()) {
-                throw new CsiException.InvalidArgument(field + " has a malformed mount option \""
-                        + NfsSource.printable(option) + "\": expected name or name=value");
+                throw new CsiException.InvalidArgument(field + " has a malformed mount option: comma-separated entry "
+                        + (i + 1) + " of " + entries.length + " " + problem(option)
+                        + "; expected name or name=value");
             }
+            checkVersion(field, option);
             into.add(option);
         }
+    }
+
+    private static void checkVersion(String field, String option) {
+        String lower = option.toLowerCase(java.util.Locale.ROOT);
+        if ((lower.startsWith("vers=") || lower.startsWith("nfsvers=")) && !VERSION.matcher(option).matches()) {
+            throw new CsiException.InvalidArgument(field + " asks for an NFS version Linux does not have in option "
+                    + option.substring(0, option.indexOf('=')) + "; known: 3, 4, 4.0, 4.1, 4.2");
+        }
+    }
+
+    /** What is wrong with a malformed option, in words that do not repeat it. */
+    private static String problem(String option) {
+        if (option.chars().anyMatch(Character::isWhitespace)) {
+            return "holds a blank";
+        }
+        int eq = option.indexOf('=');
+        String name = eq < 0 ? option : option.substring(0, eq);
+        if (name.isEmpty()) {
+            return "has no name before '='";
+        }
+        char first = name.charAt(0);
+        if (!(first == '_' || first < 128 && Character.isLetterOrDigit(first))) {
+            return "does not start with a letter, digit or '_'";
+        }
+        return "has a name with a character other than letters, digits, '_', '.' and '-'";
     }
 }

@@ -162,4 +162,20 @@ class MainTest {
         assertThat(code).isZero();
         assertThat(out().lines().toList()).singleElement().asString().startsWith("nfs-csi ");
     }
+
+    @ParameterizedTest
+    @ValueSource(ints = {0, 4, 6, 9})
+    @ResourceLock(Resources.SYSTEM_PROPERTIES)
+    void configureLogging_anyVerbosity_neverLogsHttp2Frames_whichHoldRequestSecrets(int verbosity) {
+        var saved = new java.util.Properties();
+        saved.putAll(System.getProperties());
+        try {
+            Main.configureLogging(verbosity);
+
+            assertThat(System.getProperty(
+                    "org.slf4j.simpleLogger.log.io.grpc.netty.shaded.io.grpc.netty.NettyServerHandler")).isEqualTo("info");
+        } finally {
+            System.setProperties(saved);
+        }
+    }
 }

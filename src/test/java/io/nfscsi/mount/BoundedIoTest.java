@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.assertj.core.api.Assertions.catchThrowableOfType;
 
 import io.grpc.Deadline;
+import io.grpc.Status;
 import java.time.Duration;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
@@ -116,7 +117,7 @@ class BoundedIoTest {
     }
 
     @Test
-    void run_allSlotsHeldByBlockedCalls_nextCallFailsAtOnceWithoutRunning() {
+    void run_allSlotsHeldByBlockedCalls_nextCallIsBusyAtOnceWithoutRunning() {
         BoundedIo io = new BoundedIo(1);
         CountDownLatch release = new CountDownLatch(1);
         AtomicBoolean secondRan = new AtomicBoolean();
@@ -133,7 +134,9 @@ class BoundedIoTest {
                     }));
 
             assertThat(second).isNotNull();
-            assertThat(second.kind()).isEqualTo(MountException.Kind.FAILED);
+            assertThat(second.kind()).isEqualTo(MountException.Kind.BUSY);
+            assertThat(second.retryAfter()).hasValue(BoundedIo.RETRY_AFTER);
+            assertThat(second.toCsi("stat").code()).isEqualTo(Status.Code.RESOURCE_EXHAUSTED);
             assertThat(secondRan).isFalse();
         } finally {
             release.countDown();

@@ -253,9 +253,13 @@ class NodeServiceTest {
     void publish_mountFailure_isMappedOnce_andLeavesNoTarget(MountException.Kind kind) {
         mounter.failWith = kind;
         Status.Code expected = switch (kind) {
-            case TIMED_OUT -> Status.Code.DEADLINE_EXCEEDED;
+            case TIMED_OUT, UNREACHABLE -> Status.Code.UNAVAILABLE; // the caller's deadline had time left
             case ACCESS_DENIED -> Status.Code.PERMISSION_DENIED;
-            case NO_SUCH_PATH, STALE, FAILED -> Status.Code.INTERNAL;
+            case NO_SUCH_PATH -> Status.Code.NOT_FOUND;
+            case BAD_OPTION -> Status.Code.INVALID_ARGUMENT;
+            case STALE, READ_ONLY -> Status.Code.FAILED_PRECONDITION;
+            case NO_SPACE, BUSY -> Status.Code.RESOURCE_EXHAUSTED;
+            case FAILED -> Status.Code.INTERNAL;
         };
         assertCode(expected, () -> node.nodePublishVolume(valid(target).build()));
         assertThat(target).doesNotExist();

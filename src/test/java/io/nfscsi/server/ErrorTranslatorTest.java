@@ -3,7 +3,14 @@ package io.nfscsi.server;
 import static io.nfscsi.testing.InProcessCsi.assertCode;
 import static org.assertj.core.api.Assertions.assertThat;
 
+import static org.assertj.core.api.Assertions.catchThrowableOfType;
+
+import com.google.rpc.RetryInfo;
 import io.grpc.Status;
+import io.grpc.StatusRuntimeException;
+import io.grpc.protobuf.StatusProto;
+import java.time.Duration;
+import org.junit.jupiter.api.Test;
 import io.grpc.stub.StreamObserver;
 import io.nfscsi.csi.v1.Csi;
 import io.nfscsi.csi.v1.IdentityGrpc;
@@ -58,6 +65,33 @@ class ErrorTranslatorTest {
             if (thrown instanceof CsiException) {
                 assertThat(status.getDescription()).isEqualTo(thrown.getMessage());
             }
+        }
+    }
+
+    @Test
+    void resourceExhaustedWithRetryHint_carriesRetryInfoInTheStatusDetails() throws Exception {
+        var thrown = new CsiException.ResourceExhausted("all 16 mount slots are taken", Duration.ofSeconds(7));
+        try (var csi = new InProcessCsi(new Throwing(() -> thrown))) {
+            StatusRuntimeException e = catchThrowableOfType(StatusRuntimeException.class,
+                    () -> IdentityGrpc.newBlockingStub(csi.channel()).probe(Csi.ProbeRequest.getDefaultInstance()));
+
+            assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.RESOURCE_EXHAUSTED);
+            com.google.rpc.Status details = StatusProto.fromThrowable(e);
+            assertThat(details).isNotNull();
+            assertThat(details.getDetailsList()).hasSize(1);
+            RetryInfo retry = details.getDetails(0).unpack(RetryInfo.class);
+            assertThat(retry.getRetryDelay().getSeconds()).isEqualTo(7);
+        }
+    }
+
+    @Test
+    void resourceExhaustedWithoutHint_hasNoDetails() throws Exception {
+        try (var csi = new InProcessCsi(new Throwing(() -> new CsiException.ResourceExhausted("share is full")))) {
+            StatusRuntimeException e = catchThrowableOfType(StatusRuntimeException.class,
+                    () -> IdentityGrpc.newBlockingStub(csi.channel()).probe(Csi.ProbeRequest.getDefaultInstance()));
+
+            com.google.rpc.Status details = StatusProto.fromThrowable(e);
+            assertThat(details == null ? java.util.List.of() : details.getDetailsList()).isEmpty();
         }
     }
 }

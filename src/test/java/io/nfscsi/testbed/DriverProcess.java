@@ -53,13 +53,17 @@ public final class DriverProcess implements AutoCloseable {
         argv.addAll(List.of(extraFlags));
         Process p = new ProcessBuilder(argv).redirectErrorStream(true).redirectOutput(log.toFile()).start();
         DriverProcess driver = new DriverProcess(p, socket, log);
-        long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+        // the first driver in a fresh test bed reads its jars through hostfs: a minute and more on a loaded machine
+        long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(180);
         while (true) {
             if (!p.isAlive()) {
                 throw new IllegalStateException("driver exited " + p.exitValue() + ": " + driver.log());
             }
             if (Files.exists(socket)) {
                 try {
+                    // a socket that exists before the server listens fails the first connects; without a reset the
+                    // channel's reconnect backoff grows past this loop's budget on a loaded machine
+                    driver.channel.resetConnectBackoff();
                     driver.identity().withDeadlineAfter(5, TimeUnit.SECONDS).probe(Csi.ProbeRequest.getDefaultInstance());
                     return driver;
                 } catch (RuntimeException notYet) {
@@ -68,7 +72,7 @@ public final class DriverProcess implements AutoCloseable {
             }
             if (System.nanoTime() > until) {
                 driver.close();
-                throw new IllegalStateException("driver did not answer Probe within 60s: " + driver.log());
+                throw new IllegalStateException("driver did not answer Probe within 180s: " + driver.log());
             }
             Thread.sleep(100);
         }

@@ -99,4 +99,35 @@ class MountOptionsTest {
     void split_malformed_isInvalidArgumentNamingField(String csv) {
         assertInvalidNaming(() -> MountOptions.split(ATTRIBUTE, csv), ATTRIBUTE);
     }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"a,b c,SENTINEL-x1", "ok,SENTINEL-x1 y", "=SENTINEL-x1", "SENTINEL-x1\n", "!SENTINEL-x1",
+            "SENTINEL/x1", "hard,,SENTINEL-x1=a b"})
+    void split_malformed_namesTheEntryByPositionNeverByValue(String csv) {
+        var e = org.assertj.core.api.Assertions.catchThrowableOfType(io.nfscsi.error.CsiException.class,
+                () -> MountOptions.split("secrets.mountOptions", csv));
+
+        assertThat(e).isNotNull();
+        assertThat(e.getMessage()).startsWith("secrets.mountOptions").doesNotContain("SENTINEL").doesNotContain("x1");
+    }
+
+    @Test
+    void split_malformed_countsEntriesFromOne() {
+        var e = org.assertj.core.api.Assertions.catchThrowableOfType(io.nfscsi.error.CsiException.class,
+                () -> MountOptions.split(ATTRIBUTE, "hard,,b c"));
+
+        assertThat(e.getMessage()).contains("entry 3 of 3");
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"vers=9", "nfsvers=4.5", "vers=", "NFSVERS=v4", "vers=4.1.1"})
+    void split_unknownNfsVersion_isInvalidArgument(String option) {
+        assertInvalidNaming(() -> MountOptions.split(ATTRIBUTE, "hard," + option), ATTRIBUTE);
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"vers=3", "nfsvers=4", "vers=4.0", "vers=4.1", "NFSVERS=4.2", "vers=2"})
+    void split_knownNfsVersion_isKept(String option) {
+        assertThat(MountOptions.split(ATTRIBUTE, option)).containsExactly(option);
+    }
 }

@@ -135,10 +135,10 @@ class PublishVariantsTest {
     }
 
     @Test
-    void missingExportPath_isInternal_andLeavesNoTarget() throws Exception {
+    void missingExportPath_isNotFound_andLeavesNoTarget() throws Exception {
         Path target = Kubelet.newTarget("missing-pv");
         assertCode(() -> driver.node().nodePublishVolume(Kubelet.publish("missing", target,
-                pv("subDir", "no/such/dir"), false, List.of("vers=4.1"))), Status.Code.INTERNAL);
+                pv("subDir", "no/such/dir"), false, List.of("vers=4.1"))), Status.Code.NOT_FOUND);
         assertThat(target).doesNotExist();
     }
 
