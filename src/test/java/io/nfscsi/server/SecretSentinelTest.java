@@ -75,8 +75,8 @@ class SecretSentinelTest {
             ControllerService controllerService = ControllerService.create(new ControllerSettings(work.resolve("mounts"),
                     mounter, io, clock, OnDelete.DELETE, Duration.ofSeconds(5), Duration.ofMinutes(5), false, 2,
                     Duration.ZERO, Duration.ofSeconds(10)));
-            NodeService nodeService = new NodeService("node-1", mounter, io, Duration.ofSeconds(5),
-                    Duration.ofSeconds(2), clock);
+            NodeService nodeService = new NodeService("node-1", mounter, io, work.resolve("node-state"),
+                    Duration.ofSeconds(5), Duration.ofSeconds(2), clock);
             try (InProcessCsi controllerCsi = new InProcessCsi(controllerService);
                  InProcessCsi nodeCsi = new InProcessCsi(nodeService)) {
                 var controller = ControllerGrpc.newBlockingStub(controllerCsi.channel())
