@@ -240,6 +240,15 @@ public record VolumeId(String server, String share, String subDir, String name, 
                 .toString();
     }
 
+    /**
+     * The CreateVolume name (the PV name) of this volume: {@link #name()}, or, for a csi-driver-nfs ID without one,
+     * the subDir, which csi-driver-nfs makes the PV name when the StorageClass sets no subDir. Every call about one
+     * volume locks on this, and directories are claimed under it.
+     */
+    public String volumeName() {
+        return name.isEmpty() ? subDir : name;
+    }
+
     /** The volume's directory, {@code server:/share/subDir}. */
     public NfsSource source() {
         return NfsSource.of(server, share, subDir);
