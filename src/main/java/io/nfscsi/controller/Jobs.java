@@ -28,6 +28,8 @@ final class Jobs {
 
     private static final Logger log = LoggerFactory.getLogger(Jobs.class);
     static final Duration PROGRESS_INTERVAL = Duration.ofSeconds(10);
+    /** How long before the caller's deadline a wait for a job gives up and answers "still running". */
+    static final Duration ANSWER_MARGIN = Duration.ofMillis(500);
 
     /** Work that reports progress through the job it runs in. */
     @FunctionalInterface
@@ -181,7 +183,9 @@ final class Jobs {
      */
     boolean await(Job job, Deadline deadline) {
         try {
-            job.done.get(Math.max(0, deadline.timeRemaining(TimeUnit.NANOSECONDS) - 50_000_000L),
+            // answer well before the deadline: a reply that arrives after it is lost, and the caller's retry would
+            // then find this call still holding the volume's lock
+            job.done.get(Math.max(0, deadline.timeRemaining(TimeUnit.NANOSECONDS) - ANSWER_MARGIN.toNanos()),
                     TimeUnit.NANOSECONDS);
             jobs.remove(job.key, job);
             return true;
@@ -213,7 +217,7 @@ final class Jobs {
         }
         job.cancel();
         try {
-            job.done.get(Math.max(0, deadline.timeRemaining(TimeUnit.NANOSECONDS) - 50_000_000L),
+            job.done.get(Math.max(0, deadline.timeRemaining(TimeUnit.NANOSECONDS) - ANSWER_MARGIN.toNanos()),
                     TimeUnit.NANOSECONDS);
         } catch (ExecutionException | java.util.concurrent.CancellationException e) {
             // cancelled work ends with an exception: it has stopped, which is all the caller needs

@@ -317,7 +317,7 @@ final class Snapshots {
         return source.name().isEmpty() ? source.subDir().replace('/', '-') : source.name();
     }
 
-    private static String jobKey(SnapshotId id) {
+    static String jobKey(SnapshotId id) {
         return "snapshot\0" + id.server() + "\0" + id.share() + "\0" + id.name();
     }
 

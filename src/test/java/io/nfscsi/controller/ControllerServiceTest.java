@@ -310,6 +310,7 @@ class ControllerServiceTest {
         var got = controller.controllerGetVolume(get(v.getVolumeId()));
         assertThat(got.getStatus().getVolumeCondition().getAbnormal()).isTrue();
         assertThat(got.getStatus().getVolumeCondition().getMessage()).contains("no longer a directory");
+        Files.delete(shareRoot().resolve("pvc-1"));
     }
 
     // ---- two volumes never share a directory ----
