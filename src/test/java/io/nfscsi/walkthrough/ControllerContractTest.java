@@ -176,7 +176,7 @@ class ControllerContractTest {
         step("a source of 20000 files, so that the clone takes longer than one call");
         Shell.sh("cd " + SHARE.resolve("pvc-big") + " && for d in $(seq 1 20); do mkdir d$d && (cd d$d && seq -f f%g 1 1000 "
                 + "| xargs touch); done").orThrow();
-        assertCode(() -> driver.controller().withDeadlineAfter(2, TimeUnit.SECONDS).createVolume(
+        assertCode(() -> driver.controller().withDeadlineAfter(10, TimeUnit.SECONDS).createVolume(
                 request("pvc-big-clone", cloneOf(source.getVolumeId()))), Status.Code.ABORTED);
         String cloneId = "nfs-csi:1#127.0.0.1#" + SHARE + "#pvc-big-clone#pvc-big-clone#delete";
         step("DeleteVolume of the clone while it is filled: it stops the fill before it answers");
