@@ -110,7 +110,7 @@ final class Provisioner {
                 Path root = lease.root();
                 Optional<Record> existing = VolumeRecords.read(root, name);
                 if (existing.isPresent()) {
-                    requireSame(existing.get(), name, params, options, capacityBytes, source);
+                    requireSame(root, existing.get(), name, params, options, capacityBytes, source);
                     SafePaths.createDirectories(root, params.subDir());
                     return created;
                 }
@@ -139,11 +139,16 @@ final class Provisioner {
     }
 
     /** A repeated CreateVolume must ask for what the record says was made, content source included. */
-    private static void requireSame(Record r, String name, VolumeParameters params, List<String> options,
+    private static void requireSame(Path root, Record r, String name, VolumeParameters params, List<String> options,
                                     long capacityBytes, ContentSource source) {
         if (!r.complete()) {
-            // a damaged record cannot tell; the directory's claim (made under this name) says the volume is this
-            // one, so answer as for the same request rather than fail every retry
+            // a damaged record cannot tell; unless the directory asked for is another volume's, answer as for the
+            // same request rather than fail every retry
+            Optional<SubDirClaims.Claim> claim = SubDirClaims.read(root, params.subDir());
+            if (claim.isPresent() && !claim.get().name().equals(name)) {
+                throw new CsiException.AlreadyExists("parameters.subDir " + params.subDir()
+                        + " is the directory of volume " + claim.get().name() + ", not of " + name);
+            }
             log.warn("volume {}: its record is damaged; answering CreateVolume from the request", name);
             return;
         }
