@@ -172,7 +172,7 @@ class ControllerContractTest {
     }
 
     @Test
-    void deleteVolume_whileItsCloneIsFilled_stopsTheFill_whichNeverWritesItsRecord() {
+    void deleteVolume_whileItsCloneIsFilled_stopsTheFill_whichNeverWritesItsRecord() throws Exception {
         Csi.Volume source = create("pvc-big", null);
         step("a source of 20000 files, so that the clone takes longer than one call");
         Shell.sh("cd " + SHARE.resolve("pvc-big") + " && for d in $(seq 1 20); do mkdir d$d && (cd d$d && seq -f f%g 1 1000 "
@@ -191,9 +191,10 @@ class ControllerContractTest {
                 break;
             } catch (StatusRuntimeException e) {
                 // the CreateVolume call may still hold the volume's lock for a moment
-                if (e.getStatus().getCode() != Status.Code.ABORTED || i > 50) {
+                if (e.getStatus().getCode() != Status.Code.ABORTED || i > 100) {
                     throw e;
                 }
+                Thread.sleep(100); // the provisioner's back-off before a retry
             }
         }
         assertThat(SHARE.resolve(".nfs-csi/volumes/pvc-big-clone.properties")).doesNotExist();
