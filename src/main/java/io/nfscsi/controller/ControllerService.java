@@ -98,7 +98,11 @@ public final class ControllerService extends ControllerGrpc.ControllerImplBase {
             throw new CsiException.InvalidArgument("mutable_parameters: MODIFY_VOLUME is not supported");
         }
         Provisioner.Created created;
-        try (var lock = locks.acquire("name\0" + name, "volume name " + name)) {
+        // a clone also holds its source's key: the source is neither deleted nor expanded while it is read
+        String sourceName = source instanceof ContentSource.FromVolume(VolumeId v) ? v.volumeName() : name;
+        try (var lock = locks.acquire(volumeKey(name), "volume " + name);
+             var sourceLock = sourceName.equals(name) ? null
+                     : locks.acquire(volumeKey(sourceName), "source volume " + sourceName)) {
             created = provisioner.create(name, params, mountFlags, capacity, source, deadline());
         }
         var volume = Csi.Volume.newBuilder()
@@ -112,7 +116,23 @@ public final class ControllerService extends ControllerGrpc.ControllerImplBase {
         reply.onCompleted();
     }
 
-    /** The request's content source; NOT_FOUND for an ID that does not parse, as for one that does not exist. */
+    /**
+     * The one lock key of a volume, whatever the call: CreateVolume's name, and the same name taken from the ID
+     * ({@link VolumeId#volumeName()}) for DeleteVolume, ControllerExpandVolume and a clone's source.
+     */
+    static String volumeKey(String name) {
+        return "volume\0" + name;
+    }
+
+    /** The one lock key of a snapshot: CreateSnapshot's name, and the same name taken from the snapshot ID. */
+    static String snapshotKey(String name) {
+        return "snapshot\0" + name;
+    }
+
+    /**
+     * The request's content source; NOT_FOUND for an ID that does not parse, as for one that does not exist;
+     * INVALID_ARGUMENT for a volume ID naming a hidden directory.
+     */
     private static ContentSource contentSource(Csi.CreateVolumeRequest req) {
         if (!req.hasVolumeContentSource()) {
             return ContentSource.NONE;
@@ -126,8 +146,8 @@ public final class ControllerService extends ControllerGrpc.ControllerImplBase {
         }
         if (s.hasVolume()) {
             String raw = RequestFields.required("volume_content_source.volume.volume_id", s.getVolume().getVolumeId());
-            return new ContentSource.FromVolume(parse(raw).orElseThrow(() -> new CsiException.NotFound(
-                    "source volume " + raw + " does not exist")));
+            return new ContentSource.FromVolume(parse("volume_content_source.volume.volume_id", raw)
+                    .orElseThrow(() -> new CsiException.NotFound("source volume " + raw + " does not exist")));
         }
         throw new CsiException.InvalidArgument("volume_content_source names neither a snapshot nor a volume");
     }
@@ -137,10 +157,10 @@ public final class ControllerService extends ControllerGrpc.ControllerImplBase {
         String sourceId = RequestFields.required("source_volume_id", req.getSourceVolumeId());
         String name = RequestFields.required("name", req.getName());
         Snapshots.Parameters params = snapshotParameters(req.getParametersMap());
-        VolumeId source = parse(sourceId).orElseThrow(() -> new CsiException.NotFound("source volume " + sourceId
-                + " does not exist"));
+        VolumeId source = parse("source_volume_id", sourceId).orElseThrow(() -> new CsiException.NotFound(
+                "source volume " + sourceId + " does not exist"));
         Snapshots.Status status;
-        try (var lock = locks.acquire("snapshot\0" + name, "snapshot " + name)) {
+        try (var lock = locks.acquire(snapshotKey(name), "snapshot " + name)) {
             status = snapshots.create(name, source, params, deadline());
         }
         reply.onNext(Csi.CreateSnapshotResponse.newBuilder().setSnapshot(snapshot(status)).build());
@@ -154,7 +174,7 @@ public final class ControllerService extends ControllerGrpc.ControllerImplBase {
         if (id.isEmpty()) {
             log.warn("DeleteSnapshot of malformed snapshot_id {}: treated as already deleted", raw);
         } else {
-            try (var lock = locks.acquire("snapshot-id\0" + raw, "snapshot " + raw)) {
+            try (var lock = locks.acquire(snapshotKey(id.get().name()), "snapshot " + id.get().name())) {
                 snapshots.delete(id.get(), secretMountOptions(req.getSecretsMap()), deadline());
             }
         }
@@ -273,12 +293,12 @@ public final class ControllerService extends ControllerGrpc.ControllerImplBase {
     @Override
     public void deleteVolume(Csi.DeleteVolumeRequest req, StreamObserver<Csi.DeleteVolumeResponse> reply) {
         String raw = RequestFields.required("volume_id", req.getVolumeId());
-        Optional<VolumeId> id = parse(raw);
+        Optional<VolumeId> id = parse("volume_id", raw);
         if (id.isEmpty()) {
             log.warn("DeleteVolume of malformed volume_id {}: treated as already deleted", raw);
         } else {
             List<String> fallback = secretMountOptions(req.getSecretsMap());
-            try (var lock = locks.acquire("id\0" + raw, "volume " + raw)) {
+            try (var lock = locks.acquire(volumeKey(id.get().volumeName()), "volume " + id.get().volumeName())) {
                 provisioner.delete(id.get(), fallback, deadline());
             }
         }
@@ -293,7 +313,7 @@ public final class ControllerService extends ControllerGrpc.ControllerImplBase {
         if (req.getVolumeCapabilitiesCount() == 0) {
             throw new CsiException.InvalidArgument("volume_capabilities is required");
         }
-        VolumeId id = parse(raw).orElseThrow(() -> new CsiException.NotFound("volume " + raw
+        VolumeId id = parse("volume_id", raw).orElseThrow(() -> new CsiException.NotFound("volume " + raw
                 + " does not exist: the ID is not one this driver made"));
         provisioner.existing(id, deadline());
         var response = Csi.ValidateVolumeCapabilitiesResponse.newBuilder();
@@ -318,9 +338,10 @@ public final class ControllerService extends ControllerGrpc.ControllerImplBase {
             throw new CsiException.InvalidArgument("capacity_range is required");
         }
         long required = capacity(req.getCapacityRange());
-        VolumeId id = parse(raw).orElseThrow(() -> new CsiException.NotFound("volume " + raw + " does not exist"));
+        VolumeId id = parse("volume_id", raw).orElseThrow(() -> new CsiException.NotFound("volume " + raw
+                + " does not exist"));
         long granted;
-        try (var lock = locks.acquire("id\0" + raw, "volume " + raw)) {
+        try (var lock = locks.acquire(volumeKey(id.volumeName()), "volume " + id.volumeName())) {
             granted = provisioner.expand(id, required, deadline());
         }
         reply.onNext(Csi.ControllerExpandVolumeResponse.newBuilder().setCapacityBytes(granted)
@@ -380,7 +401,8 @@ public final class ControllerService extends ControllerGrpc.ControllerImplBase {
     public void controllerGetVolume(Csi.ControllerGetVolumeRequest req,
                                     StreamObserver<Csi.ControllerGetVolumeResponse> reply) {
         String raw = RequestFields.required("volume_id", req.getVolumeId());
-        VolumeId id = parse(raw).orElseThrow(() -> new CsiException.NotFound("volume " + raw + " does not exist"));
+        VolumeId id = parse("volume_id", raw).orElseThrow(() -> new CsiException.NotFound("volume " + raw
+                + " does not exist"));
         Provisioner.Listed v = provisioner.get(id, deadline());
         reply.onNext(Csi.ControllerGetVolumeResponse.newBuilder().setVolume(volume(v))
                 .setStatus(Csi.ControllerGetVolumeResponse.VolumeStatus.newBuilder()
@@ -409,11 +431,21 @@ public final class ControllerService extends ControllerGrpc.ControllerImplBase {
         return Csi.VolumeCondition.newBuilder().setAbnormal(v.abnormal()).setMessage(v.message()).build();
     }
 
-    private static Optional<VolumeId> parse(String raw) {
+    /**
+     * A volume ID from a request; empty when it is not one of ours or csi-driver-nfs's (callers answer NOT_FOUND,
+     * or OK for DeleteVolume: no such volume exists).
+     *
+     * @throws CsiException.InvalidArgument when it names a hidden directory such as the driver's metadata
+     *                                      ({@link VolumeId#checkNotHidden}): refused, whatever the call
+     */
+    private static Optional<VolumeId> parse(String field, String raw) {
         try {
             return Optional.of(VolumeId.parse(raw));
         } catch (VolumeId.InvalidException e) {
-            log.debug("volume_id {} is not valid: {}", raw, e.getMessage());
+            if (e.reserved()) {
+                throw new CsiException.InvalidArgument(field + ": " + e.getMessage());
+            }
+            log.debug("{} {} is not valid: {}", field, raw, e.getMessage());
             return Optional.empty();
         }
     }

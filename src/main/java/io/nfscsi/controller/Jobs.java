@@ -28,6 +28,8 @@ final class Jobs {
 
     private static final Logger log = LoggerFactory.getLogger(Jobs.class);
     static final Duration PROGRESS_INTERVAL = Duration.ofSeconds(10);
+    /** How long before the caller's deadline a wait for a job gives up and answers "still running". */
+    static final Duration ANSWER_MARGIN = Duration.ofMillis(500);
 
     /** Work that reports progress through the job it runs in. */
     @FunctionalInterface
@@ -35,26 +37,72 @@ final class Jobs {
         void run(Job job) throws Exception;
     }
 
+    /** Thrown inside a job's work once the job is cancelled: its object was deleted. */
+    static final class CancelledException extends java.util.concurrent.CancellationException {
+        CancelledException(String what) {
+            super(what + " was cancelled: its object was deleted");
+        }
+    }
+
     /** One running or finished piece of work. */
     static final class Job {
         final String key;
         final String what;
+        /** What the work was started for (a volume's content source), for telling a different request apart. */
+        final String tag;
         final Instant started;
         final AtomicLong entries = new AtomicLong();
         final AtomicLong bytes = new AtomicLong();
         final CompletableFuture<Void> done = new CompletableFuture<>();
+        /** Completed when the job is cancelled; tests wait on it. */
+        final CompletableFuture<Void> cancelled = new CompletableFuture<>();
         volatile Thread thread;
+        private final java.util.function.Consumer<Job> hook;
 
-        Job(String key, String what, Instant started) {
+        Job(String key, String what, String tag, Instant started, java.util.function.Consumer<Job> hook) {
             this.key = key;
             this.what = what;
+            this.tag = tag;
             this.started = started;
+            this.hook = hook;
         }
 
-        /** Progress reporting for the work: totals so far. */
+        /** Progress reporting for the work: totals so far. Stops the work once the job is cancelled. */
         void progress(long entryCount, long byteCount) {
             entries.set(entryCount);
             bytes.set(byteCount);
+            hook.accept(this);
+            checkCancelled();
+        }
+
+        boolean isCancelled() {
+            return cancelled.isDone();
+        }
+
+        void checkCancelled() {
+            if (isCancelled()) {
+                throw new CancelledException(what);
+            }
+        }
+
+        /**
+         * Runs the work's last write (the record that makes its object visible) unless the job is cancelled, and
+         * atomically with respect to {@link #cancel}: either the write happens before the cancel, and the delete
+         * that cancelled sees it, or it never happens.
+         *
+         * @throws CancelledException when the job was cancelled
+         */
+        synchronized void commit(Runnable write) {
+            checkCancelled();
+            write.run();
+        }
+
+        private synchronized void cancel() {
+            cancelled.complete(null);
+            Thread t = thread;
+            if (t != null) {
+                t.interrupt();
+            }
         }
 
         String describe(Clock clock) {
@@ -65,9 +113,16 @@ final class Jobs {
 
     private final Map<String, Job> jobs = new ConcurrentHashMap<>();
     private final Clock clock;
+    /** Called on every progress report, before the cancel check; tests slow a job down with it. */
+    private final java.util.function.Consumer<Job> progressHook;
 
     Jobs(Clock clock) {
+        this(clock, job -> { });
+    }
+
+    Jobs(Clock clock, java.util.function.Consumer<Job> progressHook) {
         this.clock = clock;
+        this.progressHook = progressHook;
         ScheduledExecutorService reporter = Executors.newSingleThreadScheduledExecutor(
                 r -> Thread.ofPlatform().daemon().name("job-progress").unstarted(r));
         reporter.scheduleWithFixedDelay(this::report, PROGRESS_INTERVAL.toSeconds(), PROGRESS_INTERVAL.toSeconds(),
@@ -76,11 +131,16 @@ final class Jobs {
 
     /** The job running under {@code key}, starting {@code work} if there is none. */
     Job start(String key, String what, Work work) {
+        return start(key, what, "", work);
+    }
+
+    /** As {@link #start(String, String, Work)}, remembering {@code tag} with the job. */
+    Job start(String key, String what, String tag, Work work) {
         Job existing = jobs.get(key);
         if (existing != null) {
             return existing;
         }
-        Job job = new Job(key, what, clock.instant());
+        Job job = new Job(key, what, tag, clock.instant(), progressHook);
         Job raced = jobs.putIfAbsent(key, job);
         if (raced != null) {
             return raced;
@@ -92,11 +152,25 @@ final class Jobs {
                 log.info("{} finished: {}", what, job.describe(clock));
                 job.done.complete(null);
             } catch (Throwable t) {
-                log.warn("{} failed: {}", what, t.toString());
+                if (job.isCancelled()) {
+                    log.info("{} stopped: cancelled after {}", what, job.describe(clock));
+                } else {
+                    log.warn("{} failed: {}", what, t.toString());
+                }
                 job.done.completeExceptionally(t);
+            } finally {
+                if (job.isCancelled()) {
+                    // nobody awaits a cancelled job: the next start under this key begins afresh
+                    jobs.remove(key, job);
+                }
             }
         });
         return job;
+    }
+
+    /** The job under {@code key}, running or finished but not yet awaited (its outcome not yet reported). */
+    Optional<Job> find(String key) {
+        return Optional.ofNullable(jobs.get(key));
     }
 
     Optional<Job> running(String key) {
@@ -109,7 +183,9 @@ final class Jobs {
      */
     boolean await(Job job, Deadline deadline) {
         try {
-            job.done.get(Math.max(0, deadline.timeRemaining(TimeUnit.NANOSECONDS) - 50_000_000L),
+            // answer well before the deadline: a reply that arrives after it is lost, and the caller's retry would
+            // then find this call still holding the volume's lock
+            job.done.get(Math.max(0, deadline.timeRemaining(TimeUnit.NANOSECONDS) - ANSWER_MARGIN.toNanos()),
                     TimeUnit.NANOSECONDS);
             jobs.remove(job.key, job);
             return true;
@@ -127,17 +203,32 @@ final class Jobs {
         }
     }
 
-    /** Stops the job under {@code key}, if one runs, and waits a little for it to notice. */
-    void cancel(String key) {
-        Job job = jobs.remove(key);
-        if (job != null && job.thread != null) {
-            job.thread.interrupt();
-            try {
-                job.done.get(5, TimeUnit.SECONDS);
-            } catch (Exception ignored) {
-                // cancelled work ends with an exception; the caller only needs it to have stopped writing
-            }
+    /**
+     * Cancels the job under {@code key}, if there is one, and waits until it has stopped, at most until the
+     * deadline. A cancelled job never writes its record ({@link Job#commit}); its own clean-up runs before it
+     * stops.
+     *
+     * @return true when no job runs under the key any more; false when it is still stopping at the deadline
+     */
+    boolean cancel(String key, Deadline deadline) {
+        Job job = jobs.get(key);
+        if (job == null) {
+            return true;
         }
+        job.cancel();
+        try {
+            job.done.get(Math.max(0, deadline.timeRemaining(TimeUnit.NANOSECONDS) - ANSWER_MARGIN.toNanos()),
+                    TimeUnit.NANOSECONDS);
+        } catch (ExecutionException | java.util.concurrent.CancellationException e) {
+            // cancelled work ends with an exception: it has stopped, which is all the caller needs
+        } catch (TimeoutException e) {
+            return false;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return false;
+        }
+        jobs.remove(key, job);
+        return true;
     }
 
     private void report() {

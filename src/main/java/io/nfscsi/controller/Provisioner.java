@@ -90,7 +90,9 @@ final class Provisioner {
      * filled from a snapshot or another volume is filled by a background job that outlives this call: a call whose
      * deadline comes first is ABORTED ("still filling"), and the provisioner's retry joins the same job.
      *
-     * @throws CsiException.AlreadyExists when {@code name} exists with other parameters or another capacity
+     * @throws CsiException.AlreadyExists when {@code name} exists with other parameters, another capacity or
+     *                                    another content source, or when its directory holds another volume or
+     *                                    exists without belonging to any
      * @throws CsiException.NotFound      when the content source does not exist
      * @throws CsiException.OutOfRange    when the capacity is smaller than the content source's
      */
@@ -98,58 +100,150 @@ final class Provisioner {
                    ContentSource source, Deadline deadline) {
         List<String> options = MountOptions.merge(mountFlags, List.of(), false);
         VolumeId id = VolumeId.create(params.server(), params.share(), params.subDir(), name, params.onDelete());
+        Created created = new Created(id, capacityBytes, params.volumeContext(options));
         ShareKey key = new ShareKey(params.shareSource(), options);
-        try (Lease lease = pool.acquire(key, mountDeadline(deadline))) {
-            Path root = lease.root();
-            Optional<Record> existing = VolumeRecords.read(root, name);
-            if (existing.isPresent()) {
-                Record r = existing.get();
-                if (!r.parameters().equals(params.canonical()) || !r.mountOptions().equals(options)) {
-                    throw new CsiException.AlreadyExists("volume " + name + " exists with other parameters: "
-                            + r.parameters() + " " + r.mountOptions() + "; asked for " + params.canonical() + " "
-                            + options);
-                }
-                if (r.capacityBytes() != capacityBytes) {
-                    throw new CsiException.AlreadyExists("volume " + name + " exists with capacity "
-                            + r.capacityBytes() + " bytes; asked for " + capacityBytes);
-                }
-                SafePaths.createDirectories(root, params.subDir());
-                return new Created(id, capacityBytes, params.volumeContext(options));
-            }
-            if (source instanceof ContentSource.None) {
-                boolean made = SafePaths.createDirectories(root, params.subDir());
-                finish(root, name, params, options, capacityBytes, deadline);
-                log.info("created volume {} at {}/{}{}", id.format(), params.shareSource(), params.subDir(),
-                        made ? "" : " (the directory existed; reused)");
-                return new Created(id, capacityBytes, params.volumeContext(options));
-            }
+        Optional<Jobs.Job> pending = jobs.find(fillKey(name));
+        if (pending.isPresent() && !pending.get().tag.equals(source.key())) {
+            throw new CsiException.AlreadyExists("volume " + name + " is being filled from "
+                    + ContentSource.describe(pending.get().tag) + ", not from " + ContentSource.describe(source.key()));
         }
-        Jobs.Job job = jobs.running("volume\0" + name).orElseGet(() -> {
-            checkSource(source, capacityBytes, deadline);
-            return jobs.start("volume\0" + name, "filling volume " + name + " from " + describe(source),
-                    j -> fill(key, name, params, options, capacityBytes, source, j));
-        });
+        if (pending.isEmpty()) {
+            try (Lease lease = pool.acquire(key, mountDeadline(deadline))) {
+                Path root = lease.root();
+                Optional<Record> existing = VolumeRecords.read(root, name);
+                if (existing.isPresent()) {
+                    requireSame(root, existing.get(), name, params, options, capacityBytes, source);
+                    SafePaths.createDirectories(root, params.subDir());
+                    return created;
+                }
+                checkSource(source, capacityBytes, deadline);
+                boolean claimedNow = claim(root, name, params.subDir(), source);
+                if (source instanceof ContentSource.None) {
+                    makeEmpty(root, name, params, options, capacityBytes, claimedNow, deadline);
+                    log.info("created volume {} at {}/{}", id.format(), params.shareSource(), params.subDir());
+                    return created;
+                }
+            }
+            pending = Optional.of(jobs.start(fillKey(name), "filling volume " + name + " from " + describe(source),
+                    source.key(), j -> fill(key, name, params, options, capacityBytes, source, j)));
+        }
+        Jobs.Job job = pending.get();
         if (!jobs.await(job, deadline)) {
             throw new CsiException.Aborted("volume " + name + " is still being filled from " + describe(source)
                     + ": " + job.entries.get() + " entries so far; the retry continues where this call left off");
         }
-        return new Created(id, capacityBytes, params.volumeContext(options));
+        return created;
     }
 
-    /** The background work of a restore or clone; the record is written last, so it marks a complete volume. */
+    /** The key of the fill job of the volume {@code name}: the one DeleteVolume cancels. */
+    static String fillKey(String name) {
+        return "volume\0" + name;
+    }
+
+    /** A repeated CreateVolume must ask for what the record says was made, content source included. */
+    private static void requireSame(Path root, Record r, String name, VolumeParameters params, List<String> options,
+                                    long capacityBytes, ContentSource source) {
+        if (!r.complete()) {
+            // a damaged record cannot tell; unless the directory asked for is another volume's, answer as for the
+            // same request rather than fail every retry
+            Optional<SubDirClaims.Claim> claim = SubDirClaims.read(root, params.subDir());
+            if (claim.isPresent() && !claim.get().name().equals(name)) {
+                throw new CsiException.AlreadyExists("parameters.subDir " + params.subDir()
+                        + " is the directory of volume " + claim.get().name() + ", not of " + name);
+            }
+            log.warn("volume {}: its record is damaged; answering CreateVolume from the request", name);
+            return;
+        }
+        if (!r.parameters().equals(params.canonical()) || !r.mountOptions().equals(options)) {
+            throw new CsiException.AlreadyExists("volume " + name + " exists with other parameters: "
+                    + r.parameters() + " " + r.mountOptions() + "; asked for " + params.canonical() + " " + options);
+        }
+        if (r.capacityBytes() != capacityBytes) {
+            throw new CsiException.AlreadyExists("volume " + name + " exists with capacity " + r.capacityBytes()
+                    + " bytes; asked for " + capacityBytes);
+        }
+        if (!r.contentSource().equals(source.key())) {
+            throw new CsiException.AlreadyExists("volume " + name + " exists from "
+                    + ContentSource.describe(r.contentSource()) + "; asked for "
+                    + ContentSource.describe(source.key()));
+        }
+    }
+
+    /**
+     * Claims {@code subDir} for the volume, so that no other volume can have it (see {@link SubDirClaims}).
+     *
+     * @return true when this call made the claim, false when an earlier call for this volume had
+     * @throws CsiException.AlreadyExists when another volume holds the directory, or when it exists and belongs
+     *                                    to no volume (unless it is a csi-driver-nfs volume of this very name)
+     */
+    private boolean claim(Path root, String name, String subDir, ContentSource source) {
+        SubDirClaims.ensureIndexed(root);
+        Optional<SubDirClaims.Claim> previous = SubDirClaims.claim(root, subDir, name, source.key());
+        if (previous.isPresent()) {
+            SubDirClaims.Claim c = previous.get();
+            if (!c.name().equals(name)) {
+                throw new CsiException.AlreadyExists("parameters.subDir " + subDir + " is the directory of volume "
+                        + c.name() + ": two volumes never share a directory (deleting one would delete the other's "
+                        + "data); choose another subDir");
+            }
+            if (!c.contentSource().equals(source.key())) {
+                throw new CsiException.AlreadyExists("volume " + name + " is being created from "
+                        + ContentSource.describe(c.contentSource()) + "; asked for "
+                        + ContentSource.describe(source.key()));
+            }
+            return false;
+        }
+        if (Files.exists(SafePaths.resolveUnder(root, subDir), LinkOption.NOFOLLOW_LINKS)) {
+            if (source instanceof ContentSource.None && subDir.equals(name)) {
+                // csi-driver-nfs names a volume's directory after the PV: this is a volume it made under this name
+                log.info("volume {}: adopting the existing directory {}, which has no record: csi-driver-nfs made "
+                        + "it for a volume of this name", name, subDir);
+                return true;
+            }
+            SubDirClaims.release(root, subDir, name);
+            throw new CsiException.AlreadyExists("parameters.subDir " + subDir + " already exists and belongs to no "
+                    + "volume of this driver: it is never reused for a new volume (deleting the new volume would "
+                    + "delete what is there); move it away or choose another subDir");
+        }
+        return true;
+    }
+
+    /** Makes an empty volume; on failure removes what this call made and the claim it made. */
+    private void makeEmpty(Path root, String name, VolumeParameters params, List<String> options, long capacityBytes,
+                           boolean claimedNow, Deadline deadline) {
+        boolean made = false;
+        try {
+            made = SafePaths.createDirectories(root, params.subDir());
+            finish(root, name, params, options, capacityBytes, ContentSource.NONE, null, deadline);
+        } catch (RuntimeException e) {
+            if (made) {
+                TreeDeleter.delete(root, Path.of(params.subDir()), deleteParallelism, deadline);
+                TreeDeleter.removeEmptyParents(root, Path.of(params.subDir()));
+            }
+            if (made || claimedNow) {
+                SubDirClaims.release(root, params.subDir(), name);
+            }
+            throw e;
+        }
+    }
+
+    /**
+     * The background work of a restore or clone; the record is written last, so it marks a complete volume. A
+     * failed or cancelled fill removes the directory and its claim.
+     */
     private void fill(ShareKey key, String name, VolumeParameters params, List<String> options, long capacityBytes,
                       ContentSource source, Jobs.Job job) throws IOException {
         Deadline forever = Deadline.after(30, TimeUnit.DAYS);
         try (Lease lease = pool.acquire(key, Deadline.after(2, TimeUnit.MINUTES))) {
             Path root = lease.root();
-            // a directory without a record is what an interrupted fill leaves: start it again from scratch
-            if (Files.exists(SafePaths.resolveUnder(root, params.subDir()), LinkOption.NOFOLLOW_LINKS)) {
-                log.info("volume {}: removing what an interrupted fill left in {}", name, params.subDir());
-                TreeDeleter.delete(root, Path.of(params.subDir()), deleteParallelism, forever);
-            }
-            SafePaths.createDirectories(root, params.subDir());
-            Path dir = SafePaths.resolveUnder(root, params.subDir());
             try {
+                // the directory is claimed by this volume: one without a record is what an interrupted fill left
+                if (Files.exists(SafePaths.resolveUnder(root, params.subDir()), LinkOption.NOFOLLOW_LINKS)) {
+                    log.info("volume {}: removing what an interrupted fill left in {}", name, params.subDir());
+                    TreeDeleter.delete(root, Path.of(params.subDir()), deleteParallelism, forever);
+                }
+                SafePaths.createDirectories(root, params.subDir());
+                Path dir = SafePaths.resolveUnder(root, params.subDir());
                 switch (source) {
                     case ContentSource.FromSnapshot(SnapshotId snapshot) -> restore(snapshot, dir, job);
                     case ContentSource.FromVolume(VolumeId volume) -> {
@@ -162,10 +256,16 @@ final class Provisioner {
                     }
                     case ContentSource.None none -> { }
                 }
-                finish(root, name, params, options, capacityBytes, forever);
+                finish(root, name, params, options, capacityBytes, source, job, forever);
             } catch (IOException | RuntimeException e) {
+                boolean cancelled = job.isCancelled();
+                Thread.interrupted(); // a cancel interrupts this thread; the clean-up below must still run
                 TreeDeleter.delete(root, Path.of(params.subDir()), deleteParallelism, forever);
                 TreeDeleter.removeEmptyParents(root, Path.of(params.subDir()));
+                SubDirClaims.release(root, params.subDir(), name);
+                if (cancelled) {
+                    throw new Jobs.CancelledException(job.what);
+                }
                 throw e;
             }
         }
@@ -184,14 +284,22 @@ final class Provisioner {
         }
     }
 
-    /** Applies the permissions and writes the record: the volume is complete. */
+    /**
+     * Applies the permissions and writes the record: the volume is complete. Within a job the record is written
+     * only if the job has not been cancelled (its volume deleted meanwhile).
+     */
     private void finish(Path root, String name, VolumeParameters params, List<String> options, long capacityBytes,
-                        Deadline deadline) {
+                        ContentSource source, Jobs.Job job, Deadline deadline) {
         if (params.mountPermissions() > 0) {
             chmod(SafePaths.resolveUnder(root, params.subDir()), params.mountPermissions(), deadline);
         }
-        VolumeRecords.write(root, new Record(name, params.subDir(), capacityBytes, params.canonical(), options,
-                params.onDelete(), clock.instant()));
+        Record record = new Record(name, params.subDir(), capacityBytes, params.canonical(), options,
+                params.onDelete(), clock.instant(), source.key());
+        if (job == null) {
+            VolumeRecords.write(root, record);
+        } else {
+            job.commit(() -> VolumeRecords.write(root, record));
+        }
     }
 
     /** The content source exists, and fits in {@code capacityBytes}. */
@@ -226,7 +334,7 @@ final class Provisioner {
     long requireSource(VolumeId source, Deadline deadline) {
         VolumeTarget t = locate(source, List.of(), deadline);
         try (Lease lease = t.lease) {
-            requireDirectory(lease.root(), source);
+            requireExists(lease.root(), source, t.record);
             return t.record.map(Record::capacityBytes).orElse(0L);
         }
     }
@@ -236,11 +344,29 @@ final class Provisioner {
         return locate(volume, List.of(), deadline).lease;
     }
 
-    /** Deletes, retains or archives the volume as its record (else its ID, else the default) says. Absent: OK. */
+    /**
+     * Deletes, retains or archives the volume as its record (else its ID, else the default) says. Absent: OK. A
+     * fill still running for the volume is cancelled first, and never writes its record afterwards. A directory
+     * that belongs to another volume (its claim, or this name's record, says so) is left alone: the ID does not
+     * name a volume that exists.
+     *
+     * @throws CsiException.Aborted when the volume's fill is still stopping at the deadline
+     */
     void delete(VolumeId id, List<String> fallbackOptions, Deadline deadline) {
+        String name = id.volumeName();
+        if (!jobs.cancel(fillKey(name), deadline)) {
+            throw new CsiException.Aborted("volume " + id.format() + " is being filled; the fill is stopping, "
+                    + "and the retry deletes the volume");
+        }
         VolumeTarget t = locate(id, fallbackOptions, deadline);
         try (Lease lease = t.lease) {
             Path root = lease.root();
+            SubDirClaims.ensureIndexed(root);
+            Optional<String> other = otherOwner(root, id, t.record);
+            if (other.isPresent()) {
+                log.warn("DeleteVolume {}: {}; nothing deleted", id.format(), other.get());
+                return;
+            }
             OnDelete policy = t.record.map(Record::onDelete)
                     .orElse(id.onDelete() != null ? id.onDelete() : defaultOnDelete);
             Path dir = SafePaths.resolveUnder(root, id.subDir());
@@ -264,6 +390,51 @@ final class Provisioner {
             if (!id.name().isEmpty()) {
                 VolumeRecords.delete(root, id.name());
             }
+            // last, so that a directory still being deleted is never claimed by a new volume
+            SubDirClaims.release(root, id.subDir(), name);
+        }
+    }
+
+    /**
+     * Why the volume's directory is not this volume's, if it is not: another volume's claim holds it, or this
+     * name's record names another directory (an ID that was made up, or one from another share layout).
+     */
+    private static Optional<String> otherOwner(Path root, VolumeId id, Optional<Record> record) {
+        Optional<SubDirClaims.Claim> claim = SubDirClaims.read(root, id.subDir());
+        if (claim.isPresent() && !claim.get().name().equals(id.volumeName())) {
+            return Optional.of("the directory " + id.subDir() + " belongs to volume " + claim.get().name());
+        }
+        if (record.isPresent() && !record.get().subDir().isEmpty() && !record.get().subDir().equals(id.subDir())) {
+            return Optional.of("the record of volume " + id.name() + " names the directory " + record.get().subDir()
+                    + ", not " + id.subDir());
+        }
+        return Optional.empty();
+    }
+
+    /**
+     * Why the volume does not exist, if it does not. One rule for ControllerGetVolume, ValidateVolumeCapabilities
+     * and ControllerExpandVolume: its directory must exist and not be another volume's, and a volume in our ID
+     * format must have its record (written when CreateVolume completed, removed by DeleteVolume). A csi-driver-nfs
+     * volume has no record: its directory alone says that it exists.
+     */
+    private static Optional<String> absence(Path root, VolumeId id, Optional<Record> record) {
+        Optional<String> other = otherOwner(root, id, record);
+        if (other.isPresent()) {
+            return other;
+        }
+        if (!id.legacy() && record.isEmpty()) {
+            return Optional.of("it has no record on " + id.shareSource() + " (deleted, or never completed)");
+        }
+        if (!Files.exists(SafePaths.resolveUnder(root, id.subDir()), LinkOption.NOFOLLOW_LINKS)) {
+            return Optional.of("no directory " + id.subDir() + " on " + id.shareSource());
+        }
+        return Optional.empty();
+    }
+
+    private static void requireExists(Path root, VolumeId id, Optional<Record> record) {
+        Optional<String> why = absence(root, id, record);
+        if (why.isPresent()) {
+            throw new CsiException.NotFound("volume " + id.format() + " does not exist: " + why.get());
         }
     }
 
@@ -280,27 +451,31 @@ final class Provisioner {
         log.info("archived volume {} as {}/{}", id.format(), id.shareSource(), name);
     }
 
-    /** Records the new capacity; the directory must exist. */
+    /** Records the new capacity; the volume must exist. */
     long expand(VolumeId id, long requiredBytes, Deadline deadline) {
         VolumeTarget t = locate(id, List.of(), deadline);
         try (Lease lease = t.lease) {
-            requireDirectory(lease.root(), id);
+            requireExists(lease.root(), id, t.record);
             long granted = Math.max(requiredBytes, t.record.map(Record::capacityBytes).orElse(0L));
-            t.record.ifPresent(r -> VolumeRecords.write(lease.root(), r.withCapacity(granted)));
+            t.record.filter(Record::complete).ifPresent(r -> VolumeRecords.write(lease.root(), r.withCapacity(granted)));
             return granted;
         }
     }
 
-    /** The volume's context, for ValidateVolumeCapabilities; NOT_FOUND when its directory is missing. */
+    /** The volume's context, for ValidateVolumeCapabilities; NOT_FOUND when the volume does not exist. */
     Map<String, String> existing(VolumeId id, Deadline deadline) {
         VolumeTarget t = locate(id, List.of(), deadline);
         try (Lease lease = t.lease) {
-            requireDirectory(lease.root(), id);
+            requireExists(lease.root(), id, t.record);
             return contextOf(id, t.record);
         }
     }
 
-    /** The volume with its condition: a missing directory or an unreachable share is abnormal, not an error. */
+    /**
+     * The volume with its condition. A volume that does not exist (see {@link #absence}) is NOT_FOUND; one that
+     * exists but cannot be used is abnormal: its share is unreachable, or its directory was replaced by a file or
+     * a symlink.
+     */
     Listed get(VolumeId id, Deadline deadline) {
         VolumeTarget t;
         try {
@@ -311,11 +486,21 @@ final class Provisioner {
                     "share " + id.shareSource() + " is unreachable: " + e.getMessage());
         }
         try (Lease lease = t.lease) {
-            Path dir = SafePaths.resolveUnder(lease.root(), id.subDir());
-            boolean present = Files.isDirectory(dir, LinkOption.NOFOLLOW_LINKS);
+            boolean directory;
+            try {
+                Optional<String> why = absence(lease.root(), id, t.record);
+                if (why.isPresent()) {
+                    throw new CsiException.NotFound("volume " + id.format() + " does not exist: " + why.get());
+                }
+                directory = Files.isDirectory(SafePaths.resolveUnder(lease.root(), id.subDir()),
+                        LinkOption.NOFOLLOW_LINKS);
+            } catch (CsiException.FailedPrecondition symlinkOnTheWay) {
+                directory = false;
+            }
             return new Listed(id, t.record.map(Record::capacityBytes).orElse(0L), contextOf(id, t.record),
-                    !present, present ? "directory present on " + id.shareSource()
-                    : "directory " + id.subDir() + " is missing from " + id.shareSource());
+                    !directory, directory ? "directory present on " + id.shareSource()
+                    : id.subDir() + " on " + id.shareSource() + " is no longer a directory (replaced by a file or "
+                    + "a symlink)");
         }
     }
 
@@ -452,13 +637,6 @@ final class Provisioner {
         return new VolumeTarget(lease, record);
     }
 
-    private static void requireDirectory(Path root, VolumeId id) {
-        if (!Files.isDirectory(SafePaths.resolveUnder(root, id.subDir()), LinkOption.NOFOLLOW_LINKS)) {
-            throw new CsiException.NotFound("volume " + id.format() + " does not exist: no directory "
-                    + id.subDir() + " on " + id.shareSource());
-        }
-    }
-
     private static Map<String, String> contextOf(VolumeId id, Optional<Record> record) {
         var context = new java.util.TreeMap<String, String>();
         context.put("server", id.server());
@@ -469,10 +647,12 @@ final class Provisioner {
                 context.put("mountOptions", String.join(",", r.mountOptions()));
             }
             String perms = r.parameters().get("mountPermissions");
-            if (perms != null && !perms.isEmpty() && Integer.parseInt(perms, 8) > 0) {
+            if (perms != null && perms.matches("[0-7]{1,5}") && Integer.parseInt(perms, 8) > 0) {
                 context.put("mountPermissions", perms);
             }
-            context.put("onDelete", r.onDelete().value());
+            if (r.onDelete() != null) {
+                context.put("onDelete", r.onDelete().value());
+            }
         });
         return context;
     }

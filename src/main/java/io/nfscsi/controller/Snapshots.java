@@ -48,7 +48,7 @@ import org.slf4j.LoggerFactory;
 final class Snapshots {
 
     private static final Logger log = LoggerFactory.getLogger(Snapshots.class);
-    static final String RECORDS = ".nfs-csi/snapshots";
+    static final String RECORDS = VolumeId.METADATA_DIRECTORY + "/snapshots";
     private static final String PARTIAL = ".partial-";
 
     /** A snapshot as the CSI calls report it. */
@@ -146,16 +146,39 @@ final class Snapshots {
                 Files.deleteIfExists(temp);
                 throw e;
             }
-            Files.move(temp, done, StandardCopyOption.ATOMIC_MOVE);
-            Properties record = readRecord(target.root(), id.name()).orElseGet(Properties::new);
-            record.setProperty("size", Long.toString(Files.size(done)));
-            writeRecord(target.root(), id.name(), record);
+            // the archive appears only if the snapshot was not deleted meanwhile (DeleteSnapshot cancels this job)
+            try {
+                job.commit(() -> {
+                    try {
+                        Files.move(temp, done, StandardCopyOption.ATOMIC_MOVE);
+                        Properties record = readRecord(target.root(), id.name()).orElseGet(Properties::new);
+                        record.setProperty("size", Long.toString(Files.size(done)));
+                        writeRecord(target.root(), id.name(), record);
+                    } catch (IOException e) {
+                        throw new java.io.UncheckedIOException(e);
+                    }
+                });
+            } catch (Jobs.CancelledException e) {
+                Files.deleteIfExists(temp);
+                throw e;
+            } catch (java.io.UncheckedIOException e) {
+                Files.deleteIfExists(temp);
+                throw e.getCause();
+            }
         }
     }
 
-    /** Deletes the snapshot's directory and record; an absent snapshot is fine. */
+    /**
+     * Deletes the snapshot's directory and record; an absent snapshot is fine. An archive job still running for
+     * it is cancelled first, and never writes its archive or record afterwards.
+     *
+     * @throws CsiException.Aborted when the archive job is still stopping at the deadline
+     */
     void delete(SnapshotId id, List<String> fallbackOptions, Deadline deadline) {
-        jobs.cancel(jobKey(id));
+        if (!jobs.cancel(jobKey(id), deadline)) {
+            throw new CsiException.Aborted("snapshot " + id.format() + " is being archived; the archiving is "
+                    + "stopping, and the retry deletes the snapshot");
+        }
         NfsSource share = id.shareSource();
         ShareKey key = pool.anyMounted(share).orElse(new ShareKey(share, fallbackOptions));
         try (Lease lease = pool.acquire(key, deadline)) {
@@ -297,7 +320,7 @@ final class Snapshots {
         return source.name().isEmpty() ? source.subDir().replace('/', '-') : source.name();
     }
 
-    private static String jobKey(SnapshotId id) {
+    static String jobKey(SnapshotId id) {
         return "snapshot\0" + id.server() + "\0" + id.share() + "\0" + id.name();
     }
 

@@ -2,6 +2,7 @@ package io.nfscsi.controller;
 
 import io.nfscsi.error.CsiException;
 import io.nfscsi.volume.OnDelete;
+import io.nfscsi.volume.VolumeId;
 import java.io.IOException;
 import java.io.Reader;
 import java.io.StringWriter;
@@ -36,7 +37,9 @@ import java.util.regex.Pattern;
  */
 final class VolumeRecords {
 
-    static final String DIRECTORY = ".nfs-csi/volumes";
+    private static final org.slf4j.Logger log = org.slf4j.LoggerFactory.getLogger(VolumeRecords.class);
+
+    static final String DIRECTORY = VolumeId.METADATA_DIRECTORY + "/volumes";
     private static final String SUFFIX = ".properties";
     private static final Pattern SAFE_NAME = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._-]{0,199}");
 
@@ -50,33 +53,91 @@ final class VolumeRecords {
      * @param mountOptions  the StorageClass mount options, used for every later mount of the share for this volume
      * @param onDelete      what DeleteVolume does
      * @param created       when the volume was created
+     * @param contentSource what the volume was filled from, {@link ContentSource#key()}: empty for none (and for
+     *                      records written before the field existed)
+     * @param complete      false for a record that lacked fields or held unreadable ones, read with defaults
+     *                      (capacity 0, no options, onDelete {@code null} for "what the ID says"); never written
      */
     record Record(String name, String subDir, long capacityBytes, Map<String, String> parameters,
-                  List<String> mountOptions, OnDelete onDelete, Instant created) {
+                  List<String> mountOptions, OnDelete onDelete, Instant created, String contentSource,
+                  boolean complete) {
         Record {
             parameters = Map.copyOf(new TreeMap<>(parameters));
             mountOptions = List.copyOf(mountOptions);
+            contentSource = contentSource == null ? "" : contentSource;
+        }
+
+        Record(String name, String subDir, long capacityBytes, Map<String, String> parameters,
+               List<String> mountOptions, OnDelete onDelete, Instant created, String contentSource) {
+            this(name, subDir, capacityBytes, parameters, mountOptions, onDelete, created, contentSource, true);
         }
 
         Record withCapacity(long bytes) {
-            return new Record(name, subDir, bytes, parameters, mountOptions, onDelete, created);
+            return new Record(name, subDir, bytes, parameters, mountOptions, onDelete, created, contentSource,
+                    complete);
         }
     }
 
     private VolumeRecords() {}
 
-    /** The record of {@code name} on the share mounted at {@code shareRoot}, if there is one. */
+    /**
+     * The record of {@code name} on the share mounted at {@code shareRoot}, if there is one. A record with missing
+     * or unreadable fields is logged and read with defaults ({@link Record#complete()} false), so that one damaged
+     * file never fails a call that can go on without it.
+     */
     static Optional<Record> read(Path shareRoot, String name) {
         Path file = file(shareRoot, name);
+        Properties p = new Properties();
         try (Reader in = Files.newBufferedReader(file, StandardCharsets.UTF_8)) {
-            Properties p = new Properties();
             p.load(in);
-            return Optional.of(decode(p));
         } catch (NoSuchFileException e) {
             return Optional.empty();
-        } catch (IOException | RuntimeException e) {
+        } catch (java.nio.charset.CharacterCodingException | IllegalArgumentException e) {
+            log.warn("volume record {} is not readable ({}); treating it as a record without fields", file,
+                    e.toString());
+            return Optional.of(salvage(new Properties(), name));
+        } catch (IOException e) {
             throw new CsiException.Internal("cannot read volume record " + file + ": " + e, e);
         }
+        try {
+            return Optional.of(decode(p));
+        } catch (RuntimeException e) {
+            log.warn("volume record {} is damaged ({}); reading what it holds", file, e.getMessage());
+            return Optional.of(salvage(p, name));
+        }
+    }
+
+    /** A damaged record's readable fields, with defaults for the rest; {@link Record#complete()} is false. */
+    private static Record salvage(Properties p, String name) {
+        Map<String, String> parameters = new TreeMap<>();
+        for (String key : p.stringPropertyNames()) {
+            if (key.startsWith("parameter.")) {
+                parameters.put(key.substring("parameter.".length()), p.getProperty(key));
+            }
+        }
+        long capacity = 0;
+        try {
+            capacity = Long.parseLong(p.getProperty("capacityBytes", "0"));
+        } catch (NumberFormatException e) {
+            // unknown capacity is 0, as for a volume without a record
+        }
+        OnDelete onDelete = null;
+        try {
+            onDelete = p.getProperty("onDelete") == null ? null : OnDelete.parse("record.onDelete",
+                    p.getProperty("onDelete"));
+        } catch (RuntimeException e) {
+            // the ID's policy applies
+        }
+        Instant created = Instant.EPOCH;
+        try {
+            created = p.getProperty("created") == null ? Instant.EPOCH : Instant.parse(p.getProperty("created"));
+        } catch (RuntimeException e) {
+            // unknown
+        }
+        String options = p.getProperty("mountOptions", "");
+        return new Record(p.getProperty("name", name), p.getProperty("subDir", ""), capacity, parameters,
+                options.isEmpty() ? List.of() : List.of(options.split(",")), onDelete, created,
+                p.getProperty("contentSource", ""), false);
     }
 
     /** Writes (or replaces) a record, atomically. */
@@ -161,6 +222,9 @@ final class VolumeRecords {
         p.setProperty("mountOptions", String.join(",", r.mountOptions()));
         p.setProperty("onDelete", r.onDelete().value());
         p.setProperty("created", r.created().toString());
+        if (!r.contentSource().isEmpty()) {
+            p.setProperty("contentSource", r.contentSource());
+        }
         r.parameters().forEach((k, v) -> p.setProperty("parameter." + k, v));
         return p;
     }
@@ -175,7 +239,8 @@ final class VolumeRecords {
         String options = p.getProperty("mountOptions", "");
         return new Record(required(p, "name"), required(p, "subDir"), Long.parseLong(required(p, "capacityBytes")),
                 parameters, options.isEmpty() ? List.of() : List.of(options.split(",")),
-                OnDelete.parse("record.onDelete", required(p, "onDelete")), Instant.parse(required(p, "created")));
+                OnDelete.parse("record.onDelete", required(p, "onDelete")), Instant.parse(required(p, "created")),
+                p.getProperty("contentSource", ""));
     }
 
     private static String required(Properties p, String key) {

@@ -76,6 +76,11 @@ public record VolumeContext(NfsSource source, List<String> mountOptions, int mou
         if (share == null || share.isEmpty()) {
             throw new CsiException.InvalidArgument("volume_context.share is required");
         }
+        try {
+            VolumeId.checkNotHidden("volume_context.subDir", subDir);
+        } catch (VolumeId.InvalidException e) {
+            throw new CsiException.InvalidArgument(e.getMessage());
+        }
         List<String> opts = options == null ? List.of() : MountOptions.split("volume_context.mountOptions", options);
         return new VolumeContext(NfsSource.of(server, share, subDir), opts, permissions);
     }

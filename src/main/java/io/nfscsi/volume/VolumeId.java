@@ -78,15 +78,63 @@ public record VolumeId(String server, String share, String subDir, String name, 
     public static final class InvalidException extends IllegalArgumentException {
 
         private final String field;
+        private final boolean reserved;
 
         InvalidException(String field, String problem) {
+            this(field, problem, false);
+        }
+
+        private InvalidException(String field, String problem, boolean reserved) {
             super(field + " " + problem);
             this.field = field;
+            this.reserved = reserved;
         }
 
         /** The offending field: server, share, subDir, name, onDelete, version, original or volume_id. */
         public String field() {
             return field;
+        }
+
+        /**
+         * Whether the ID is well formed but names a hidden directory ({@link #checkNotHidden}): not a volume that
+         * is absent, but a request that must be refused (INVALID_ARGUMENT), DeleteVolume included.
+         */
+        public boolean reserved() {
+            return reserved;
+        }
+    }
+
+    /**
+     * The driver's own directory at the top of every share: volume and snapshot records. No volume may be (or be
+     * below) it, since a pod that mounts it could rewrite what DeleteVolume does with other volumes.
+     */
+    public static final String METADATA_DIRECTORY = ".nfs-csi";
+
+    /**
+     * The one rule for which directories below a share can never be a volume: a subDir whose first segment starts
+     * with '.' (hidden, for example {@value #METADATA_DIRECTORY}, the driver's metadata, or a server's
+     * {@code .snapshot}). Empty and {@code .} segments are skipped first ({@code /./.nfs-csi} is {@code .nfs-csi}),
+     * as the node's {@link NfsSource} tolerates them. Called for new volumes
+     * ({@link VolumeParameters}), for every volume ID ({@link #parse}) and for the node's {@code volume_context}
+     * ({@link VolumeContext}).
+     *
+     * @throws InvalidException with {@link InvalidException#reserved()} true
+     */
+    public static void checkNotHidden(String field, String subDir) {
+        if (subDir == null) {
+            return;
+        }
+        String first = "";
+        for (String segment : subDir.split("/")) {
+            if (!segment.isEmpty() && !segment.equals(".")) {
+                first = segment;
+                break;
+            }
+        }
+        if (first.startsWith(".") && !first.equals("..")) {
+            throw new InvalidException(field, quote(subDir) + " starts with a hidden directory \"" + NfsSource.printable(first)
+                    + "\": names starting with '.' (such as " + METADATA_DIRECTORY
+                    + ", the driver's records) are never volumes", true);
         }
     }
 
@@ -192,6 +240,15 @@ public record VolumeId(String server, String share, String subDir, String name, 
                 .toString();
     }
 
+    /**
+     * The CreateVolume name (the PV name) of this volume: {@link #name()}, or, for a csi-driver-nfs ID without one,
+     * the subDir, which csi-driver-nfs makes the PV name when the StorageClass sets no subDir. Every call about one
+     * volume locks on this, and directories are claimed under it.
+     */
+    public String volumeName() {
+        return name.isEmpty() ? subDir : name;
+    }
+
     /** The volume's directory, {@code server:/share/subDir}. */
     public NfsSource source() {
         return NfsSource.of(server, share, subDir);
@@ -270,6 +327,7 @@ public record VolumeId(String server, String share, String subDir, String name, 
                         + (segment.isEmpty() ? "empty" : "\"" + segment + "\"") + " segment");
             }
         }
+        checkNotHidden("subDir", subDir);
     }
 
     static void checkName(String name) {

@@ -249,14 +249,236 @@ class ControllerServiceTest {
                 Csi.ControllerExpandVolumeRequest.newBuilder().setVolumeId(v.getVolumeId()).build()));
     }
 
+    static Csi.ControllerGetVolumeRequest get(String id) {
+        return Csi.ControllerGetVolumeRequest.newBuilder().setVolumeId(id).build();
+    }
+
+    static Csi.DeleteVolumeRequest delete(String id) {
+        return Csi.DeleteVolumeRequest.newBuilder().setVolumeId(id).build();
+    }
+
     @Test
-    void getVolume_missingDirectory_isAbnormal() throws Exception {
+    void getVolume_missingDirectory_isNotFound() throws Exception {
         start(false);
         var v = controller.createVolume(create("pvc-1").build()).getVolume();
         Files.delete(shareRoot().resolve("pvc-1"));
-        var got = controller.controllerGetVolume(Csi.ControllerGetVolumeRequest.newBuilder()
-                .setVolumeId(v.getVolumeId()).build());
+        assertCode(Status.Code.NOT_FOUND, () -> controller.controllerGetVolume(get(v.getVolumeId())));
+        assertCode(Status.Code.NOT_FOUND, () -> controller.validateVolumeCapabilities(
+                Csi.ValidateVolumeCapabilitiesRequest.newBuilder().setVolumeId(v.getVolumeId())
+                        .addVolumeCapabilities(mount()).build()));
+    }
+
+    @Test
+    void getVolume_missingRecord_isNotFound() throws Exception {
+        start(false);
+        var v = controller.createVolume(create("pvc-1").build()).getVolume();
+        Files.delete(shareRoot().resolve(".nfs-csi/volumes/pvc-1.properties"));
+        assertThat(shareRoot().resolve("pvc-1")).isDirectory();
+        assertCode(Status.Code.NOT_FOUND, () -> controller.controllerGetVolume(get(v.getVolumeId())));
+        assertCode(Status.Code.NOT_FOUND, () -> controller.controllerExpandVolume(
+                Csi.ControllerExpandVolumeRequest.newBuilder().setVolumeId(v.getVolumeId())
+                        .setCapacityRange(Csi.CapacityRange.newBuilder().setRequiredBytes(1)).build()));
+    }
+
+    @Test
+    void getVolume_afterDelete_isNotFound() throws Exception {
+        start(false);
+        var v = controller.createVolume(create("pvc-1").build()).getVolume();
+        controller.deleteVolume(delete(v.getVolumeId()));
+        assertCode(Status.Code.NOT_FOUND, () -> controller.controllerGetVolume(get(v.getVolumeId())));
+    }
+
+    @Test
+    void getVolume_csiDriverNfsVolumeWithoutRecord_existsWhileItsDirectoryDoes() throws Exception {
+        start(false);
+        controller.createVolume(create("pvc-1").build());
+        Files.createDirectories(shareRoot().resolve("pvc-legacy"));
+        String legacy = "nfs.example.com#exports#pvc-legacy#pvc-legacy#retain";
+        var got = controller.controllerGetVolume(get(legacy));
+        assertThat(got.getStatus().getVolumeCondition().getAbnormal()).isFalse();
+        assertThat(got.getVolume().getVolumeId()).isEqualTo(legacy);
+        Files.delete(shareRoot().resolve("pvc-legacy"));
+        assertCode(Status.Code.NOT_FOUND, () -> controller.controllerGetVolume(get(legacy)));
+    }
+
+    @Test
+    void getVolume_directoryReplacedByAFileOrLink_isAbnormal() throws Exception {
+        start(false);
+        var v = controller.createVolume(create("pvc-1").build()).getVolume();
+        Files.delete(shareRoot().resolve("pvc-1"));
+        Files.createSymbolicLink(shareRoot().resolve("pvc-1"), Path.of("/"));
+        var got = controller.controllerGetVolume(get(v.getVolumeId()));
         assertThat(got.getStatus().getVolumeCondition().getAbnormal()).isTrue();
+        assertThat(got.getStatus().getVolumeCondition().getMessage()).contains("no longer a directory");
+        Files.delete(shareRoot().resolve("pvc-1"));
+    }
+
+    // ---- two volumes never share a directory ----
+
+    @Test
+    void create_subDirOfAnotherVolume_isAlreadyExists_andLeavesItAlone() throws Exception {
+        start(false);
+        controller.createVolume(create("pvc-1", "subDir", "shared").build());
+        Files.writeString(shareRoot().resolve("shared/data"), "pvc-1's");
+        assertCode(Status.Code.ALREADY_EXISTS, () -> controller.createVolume(create("pvc-2", "subDir", "shared")
+                .build()));
+        assertThat(shareRoot().resolve(".nfs-csi/volumes/pvc-2.properties")).doesNotExist();
+        assertThat(shareRoot().resolve("shared/data")).hasContent("pvc-1's");
+        // and a template that resolves to it is refused the same way
+        assertCode(Status.Code.ALREADY_EXISTS, () -> controller.createVolume(create("pvc-3", "subDir",
+                "${pvc.metadata.name}").putParameters("csi.storage.k8s.io/pvc/name", "shared").build()));
+    }
+
+    @Test
+    void create_existingDirectoryOfNoVolume_isAlreadyExists_andReleasesItsClaim() throws Exception {
+        start(false);
+        controller.createVolume(create("pvc-1").build());
+        Files.createDirectories(shareRoot().resolve("stray"));
+        Files.writeString(shareRoot().resolve("stray/data"), "someone's");
+        assertCode(Status.Code.ALREADY_EXISTS, () -> controller.createVolume(create("pvc-2", "subDir", "stray")
+                .build()));
+        assertThat(shareRoot().resolve("stray/data")).hasContent("someone's");
+        Files.delete(shareRoot().resolve("stray/data"));
+        Files.delete(shareRoot().resolve("stray"));
+        // the refused call left no claim behind: once the directory is gone, the volume can be made there
+        controller.createVolume(create("pvc-2", "subDir", "stray").build());
+        assertThat(shareRoot().resolve("stray")).isDirectory();
+    }
+
+    @Test
+    void create_existingDirectoryNamedAfterTheVolume_isAdopted_asCsiDriverNfsMadeIt() throws Exception {
+        start(false);
+        controller.createVolume(create("pvc-1").build());
+        Files.createDirectories(shareRoot().resolve("pvc-old"));
+        Files.writeString(shareRoot().resolve("pvc-old/data"), "kept");
+        var v = controller.createVolume(create("pvc-old").build()).getVolume();
+        assertThat(shareRoot().resolve("pvc-old/data")).hasContent("kept");
+        assertThat(shareRoot().resolve(".nfs-csi/volumes/pvc-old.properties")).exists();
+        assertThat(controller.createVolume(create("pvc-old").build()).getVolume()).isEqualTo(v);
+    }
+
+    @Test
+    void create_subDirOfAVolumeRecordedBeforeClaimsExisted_isAlreadyExists() throws Exception {
+        start(false);
+        controller.createVolume(create("pvc-1", "subDir", "old").build());
+        // what a share provisioned by the previous version holds: records, no claims
+        try (Stream<Path> claims = Files.walk(shareRoot().resolve(".nfs-csi/subdirs"))) {
+            claims.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+        }
+        assertCode(Status.Code.ALREADY_EXISTS, () -> controller.createVolume(create("pvc-2", "subDir", "old")
+                .build()));
+    }
+
+    @Test
+    void create_afterDelete_theSubDirIsFreeAgain() throws Exception {
+        start(false);
+        var v = controller.createVolume(create("pvc-1", "subDir", "ns/claim").build()).getVolume();
+        controller.deleteVolume(delete(v.getVolumeId()));
+        controller.createVolume(create("pvc-2", "subDir", "ns/claim").build());
+        assertThat(shareRoot().resolve("ns/claim")).isDirectory();
+    }
+
+    @Test
+    void create_retainedDirectoryOfADeletedVolume_isNotReused() throws Exception {
+        start(false);
+        var v = controller.createVolume(create("pvc-1", "subDir", "ns/claim", "onDelete", "retain").build())
+                .getVolume();
+        Files.writeString(shareRoot().resolve("ns/claim/data"), "retained");
+        controller.deleteVolume(delete(v.getVolumeId()));
+        assertCode(Status.Code.ALREADY_EXISTS, () -> controller.createVolume(create("pvc-2", "subDir", "ns/claim")
+                .build()));
+        assertThat(shareRoot().resolve("ns/claim/data")).hasContent("retained");
+    }
+
+    @Test
+    void delete_idNamingAnotherVolumesDirectory_deletesNothing() throws Exception {
+        start(false);
+        var v = controller.createVolume(create("pvc-1", "subDir", "data").build()).getVolume();
+        Files.writeString(shareRoot().resolve("data/file"), "pvc-1's");
+        String forged = "nfs-csi:1#nfs.example.com#/exports#data#pvc-other#delete";
+        controller.deleteVolume(delete(forged));
+        assertThat(shareRoot().resolve("data/file")).hasContent("pvc-1's");
+        assertCode(Status.Code.NOT_FOUND, () -> controller.controllerGetVolume(get(forged)));
+        assertThat(controller.controllerGetVolume(get(v.getVolumeId())).getStatus().getVolumeCondition()
+                .getAbnormal()).isFalse();
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"nfs-csi:1#nfs.example.com#/exports#.nfs-csi#pvc-1#delete",
+            "nfs-csi:1#nfs.example.com#/exports#.nfs-csi/volumes#pvc-1#delete",
+            "nfs.example.com#exports#.nfs-csi", "nfs.example.com/exports/.hidden"})
+    void hiddenSubDirInAVolumeId_isInvalidArgument_forEveryCall(String id) throws Exception {
+        start(false);
+        assertCode(Status.Code.INVALID_ARGUMENT, () -> controller.deleteVolume(delete(id)));
+        assertCode(Status.Code.INVALID_ARGUMENT, () -> controller.controllerGetVolume(get(id)));
+        assertCode(Status.Code.INVALID_ARGUMENT, () -> controller.validateVolumeCapabilities(
+                Csi.ValidateVolumeCapabilitiesRequest.newBuilder().setVolumeId(id).addVolumeCapabilities(mount())
+                        .build()));
+        assertCode(Status.Code.INVALID_ARGUMENT, () -> controller.controllerExpandVolume(
+                Csi.ControllerExpandVolumeRequest.newBuilder().setVolumeId(id)
+                        .setCapacityRange(Csi.CapacityRange.newBuilder().setRequiredBytes(1)).build()));
+        assertCode(Status.Code.INVALID_ARGUMENT, () -> controller.createSnapshot(Csi.CreateSnapshotRequest
+                .newBuilder().setName("snap-1").setSourceVolumeId(id).build()));
+        assertCode(Status.Code.INVALID_ARGUMENT, () -> controller.createVolume(create("pvc-2")
+                .setVolumeContentSource(Csi.VolumeContentSource.newBuilder().setVolume(
+                        Csi.VolumeContentSource.VolumeSource.newBuilder().setVolumeId(id))).build()));
+        assertCode(Status.Code.INVALID_ARGUMENT, () -> controller.createVolume(create("pvc-3", "subDir", ".nfs-csi")
+                .build()));
+        assertThat(mounter.mountCalls).isEmpty();
+    }
+
+    // ---- records missing fields ----
+
+    @Test
+    void damagedRecord_createGetAndDelete_goOnWithoutIt() throws Exception {
+        start(false);
+        var v = controller.createVolume(create("pvc-1").build()).getVolume();
+        Files.writeString(shareRoot().resolve(".nfs-csi/volumes/pvc-1.properties"), "name=pvc-1\ncapacityBytes=x\n");
+        assertThat(controller.createVolume(create("pvc-1").build()).getVolume().getVolumeId())
+                .isEqualTo(v.getVolumeId());
+        assertThat(controller.controllerGetVolume(get(v.getVolumeId())).getStatus().getVolumeCondition()
+                .getAbnormal()).isFalse();
+        controller.deleteVolume(delete(v.getVolumeId()));
+        assertThat(shareRoot().resolve("pvc-1")).doesNotExist();
+        assertThat(shareRoot().resolve(".nfs-csi/volumes/pvc-1.properties")).doesNotExist();
+    }
+
+    // ---- one lock key per volume, whatever the call ----
+
+    @Test
+    void deleteOrExpand_whileCreateOfTheSameVolumeIsInFlight_isAborted() throws Exception {
+        start(false);
+        mounter.mountGate = new CountDownLatch(1);
+        CompletableFuture<Csi.CreateVolumeResponse> first =
+                CompletableFuture.supplyAsync(() -> controller.createVolume(create("pvc-1").build()));
+        assertThat(mounter.mountEntered.await(10, TimeUnit.SECONDS)).isTrue();
+        String id = "nfs-csi:1#nfs.example.com#/exports#pvc-1#pvc-1#delete";
+        assertCode(Status.Code.ABORTED, () -> controller.deleteVolume(delete(id)));
+        assertCode(Status.Code.ABORTED, () -> controller.controllerExpandVolume(
+                Csi.ControllerExpandVolumeRequest.newBuilder().setVolumeId(id)
+                        .setCapacityRange(Csi.CapacityRange.newBuilder().setRequiredBytes(1)).build()));
+        assertCode(Status.Code.ABORTED, () -> controller.createVolume(create("pvc-clone")
+                .setVolumeContentSource(Csi.VolumeContentSource.newBuilder().setVolume(
+                        Csi.VolumeContentSource.VolumeSource.newBuilder().setVolumeId(id))).build()));
+        mounter.mountGate.countDown();
+        assertThat(first.get(10, TimeUnit.SECONDS).getVolume().getVolumeId()).isEqualTo(id);
+    }
+
+    @Test
+    void deleteSnapshot_whileCreateOfTheSameSnapshotIsInFlight_isAborted() throws Exception {
+        start(false);
+        mounter.mountGate = new CountDownLatch(1);
+        CompletableFuture<Csi.CreateSnapshotResponse> first = CompletableFuture.supplyAsync(() ->
+                controller.createSnapshot(Csi.CreateSnapshotRequest.newBuilder().setName("snap-1")
+                        .setSourceVolumeId("nfs-csi:1#nfs.example.com#/exports#pvc-1#pvc-1#delete").build()));
+        assertThat(mounter.mountEntered.await(10, TimeUnit.SECONDS)).isTrue();
+        assertCode(Status.Code.ABORTED, () -> controller.deleteSnapshot(Csi.DeleteSnapshotRequest.newBuilder()
+                .setSnapshotId("nfs-csi-snapshot:1#nfs.example.com#/exports#snap-1#pvc-1").build()));
+        assertCode(Status.Code.ABORTED, () -> controller.deleteSnapshot(Csi.DeleteSnapshotRequest.newBuilder()
+                .setSnapshotId("nfs.example.com#exports#snap-1#snap-1#pvc-1").build()));
+        mounter.mountGate.countDown();
+        // the source does not exist: what matters is that the calls above did not run beside it
+        assertThat(first.handle((r, t) -> t).get(10, TimeUnit.SECONDS)).isNotNull();
     }
 
     @Test

@@ -11,11 +11,14 @@ import io.nfscsi.mount.BoundedIo;
 import io.nfscsi.testing.FakeMounter;
 import io.nfscsi.testing.InProcessCsi;
 import io.nfscsi.volume.OnDelete;
+import io.nfscsi.volume.SnapshotId;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.List;
+import java.util.concurrent.CountDownLatch;
+import java.util.function.Consumer;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterEach;
@@ -34,13 +37,16 @@ class SnapshotServiceTest {
     FakeMounter mounter = new FakeMounter();
     InProcessCsi csi;
     ControllerGrpc.ControllerBlockingStub controller;
+    Jobs jobs;
+    /** Called on every progress report of every background job; a test slows a job down with it. */
+    volatile Consumer<Jobs.Job> progressHook = job -> { };
 
     @BeforeEach
     void start() throws Exception {
         Clock clock = Clock.systemUTC();
         BoundedIo io = new BoundedIo(8);
         SharePool pool = new SharePool(work, mounter, io, clock, Duration.ofMinutes(5), false, Duration.ofSeconds(10));
-        Jobs jobs = new Jobs(clock);
+        jobs = new Jobs(clock, job -> progressHook.accept(job));
         Provisioner provisioner = new Provisioner(pool, io, clock, OnDelete.DELETE, Duration.ofSeconds(5), 4, jobs);
         Snapshots snapshots = new Snapshots(pool, provisioner, jobs, clock, 2);
         provisioner.useSnapshots(snapshots);
@@ -225,5 +231,99 @@ class SnapshotServiceTest {
         assertCode(Status.Code.NOT_FOUND, () -> volume("pvc-y", 1 << 20, fromVolume("garbage")));
         assertCode(Status.Code.NOT_FOUND, () -> volume("pvc-z", 1 << 20, fromSnapshot("garbage")));
         assertThat(share().resolve("pvc-small")).doesNotExist();
+    }
+
+    // ---- idempotency covers the content source ----
+
+    @Test
+    void create_sameNameOtherContentSource_isAlreadyExists() throws Exception {
+        var source = volume("pvc-src", 1 << 20, null);
+        var other = volume("pvc-other", 1 << 20, null);
+        String snapA = snapshot("snap-a", source.getVolumeId()).getSnapshotId();
+        String snapB = snapshot("snap-b", source.getVolumeId()).getSnapshotId();
+
+        var restored = volume("pvc-restored", 1 << 20, fromSnapshot(snapA));
+        assertThat(volume("pvc-restored", 1 << 20, fromSnapshot(snapA))).isEqualTo(restored);
+        assertCode(Status.Code.ALREADY_EXISTS, () -> volume("pvc-restored", 1 << 20, fromSnapshot(snapB)));
+        assertCode(Status.Code.ALREADY_EXISTS, () -> volume("pvc-restored", 1 << 20, null));
+        assertCode(Status.Code.ALREADY_EXISTS, () -> volume("pvc-restored", 1 << 20,
+                fromVolume(source.getVolumeId())));
+
+        var clone = volume("pvc-clone", 1 << 20, fromVolume(source.getVolumeId()));
+        assertThat(volume("pvc-clone", 1 << 20, fromVolume(source.getVolumeId()))).isEqualTo(clone);
+        assertCode(Status.Code.ALREADY_EXISTS, () -> volume("pvc-clone", 1 << 20, fromVolume(other.getVolumeId())));
+        assertCode(Status.Code.ALREADY_EXISTS, () -> volume("pvc-clone", 1 << 20, null));
+
+        // a volume made empty (its record has no source, as every record written before sources were kept)
+        assertCode(Status.Code.ALREADY_EXISTS, () -> volume("pvc-other", 1 << 20, fromSnapshot(snapA)));
+        assertCode(Status.Code.ALREADY_EXISTS, () -> volume("pvc-other", 1 << 20, fromVolume(source.getVolumeId())));
+        assertThat(volume("pvc-other", 1 << 20, null)).isEqualTo(other);
+    }
+
+    // ---- a background job never outlives the deletion of its object ----
+
+    /** Holds every job at its next progress report until it is cancelled (at most 10 s); counts down on entry. */
+    CountDownLatch holdJobsUntilCancelled() {
+        CountDownLatch entered = new CountDownLatch(1);
+        progressHook = job -> {
+            entered.countDown();
+            try {
+                job.cancelled.get(10, TimeUnit.SECONDS);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            } catch (Exception timedOut) {
+                // the job goes on, as it would without a cancel
+            }
+        };
+        return entered;
+    }
+
+    @Test
+    void deleteVolume_whileItsCloneFills_cancelsTheFill_andNoRecordIsWrittenAfterwards() throws Exception {
+        var source = volume("pvc-src", 1 << 20, null);
+        Files.writeString(share().resolve("pvc-src/data"), "payload");
+        CountDownLatch entered = holdJobsUntilCancelled();
+        var request = ControllerServiceTest.create("pvc-clone").setVolumeContentSource(fromVolume(source.getVolumeId()))
+                .build();
+        // the call's deadline comes while the fill is held: it answers ABORTED, the fill goes on
+        assertCode(Status.Code.ABORTED, () -> controller.withDeadlineAfter(2, TimeUnit.SECONDS).createVolume(request));
+        assertThat(entered.await(10, TimeUnit.SECONDS)).isTrue();
+        Jobs.Job fill = jobs.find(Provisioner.fillKey("pvc-clone")).orElseThrow();
+
+        String cloneId = "nfs-csi:1#nfs.example.com#/exports#pvc-clone#pvc-clone#delete";
+        controller.deleteVolume(Csi.DeleteVolumeRequest.newBuilder().setVolumeId(cloneId).build());
+        assertThat(fill.done).as("DeleteVolume answers once the fill has stopped").isDone();
+        fill.done.handle((ok, failed) -> null).get(20, TimeUnit.SECONDS);
+
+        assertThat(share().resolve(".nfs-csi/volumes/pvc-clone.properties")).doesNotExist();
+        assertThat(share().resolve("pvc-clone")).doesNotExist();
+        assertCode(Status.Code.NOT_FOUND, () -> controller.controllerGetVolume(Csi.ControllerGetVolumeRequest
+                .newBuilder().setVolumeId(cloneId).build()));
+        // the name is free again: a new CreateVolume starts a new fill
+        progressHook = job -> { };
+        assertThat(volume("pvc-clone", 1 << 20, fromVolume(source.getVolumeId())).getVolumeId()).isEqualTo(cloneId);
+        assertThat(share().resolve("pvc-clone/data")).hasContent("payload");
+    }
+
+    @Test
+    void deleteSnapshot_whileItIsArchived_cancelsTheArchive_andNoArchiveOrRecordIsWrittenAfterwards()
+            throws Exception {
+        var source = volume("pvc-src", 1 << 20, null);
+        Files.writeString(share().resolve("pvc-src/data"), "payload");
+        CountDownLatch entered = holdJobsUntilCancelled();
+        Csi.Snapshot first = controller.createSnapshot(Csi.CreateSnapshotRequest.newBuilder().setName("snap-1")
+                .setSourceVolumeId(source.getVolumeId()).build()).getSnapshot();
+        assertThat(first.getReadyToUse()).isFalse();
+        assertThat(entered.await(10, TimeUnit.SECONDS)).isTrue();
+        Jobs.Job archive = jobs.find(Snapshots.jobKey(SnapshotId.parse(first.getSnapshotId()))).orElseThrow();
+
+        controller.deleteSnapshot(Csi.DeleteSnapshotRequest.newBuilder().setSnapshotId(first.getSnapshotId()).build());
+        assertThat(archive.done).as("DeleteSnapshot answers once the archiving has stopped").isDone();
+        archive.done.handle((ok, failed) -> null).get(20, TimeUnit.SECONDS);
+
+        assertThat(share().resolve("snap-1")).doesNotExist();
+        assertThat(share().resolve(".nfs-csi/snapshots/snap-1.properties")).doesNotExist();
+        assertCode(Status.Code.NOT_FOUND, () -> controller.getSnapshot(Csi.GetSnapshotRequest.newBuilder()
+                .setSnapshotId(first.getSnapshotId()).build()));
     }
 }

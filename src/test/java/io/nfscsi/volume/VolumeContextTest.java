@@ -100,6 +100,14 @@ class VolumeContextTest {
                 "subDir", "../etc")), "subDir");
     }
 
+    @ParameterizedTest
+    @ValueSource(strings = {".nfs-csi", ".nfs-csi/volumes", "/.nfs-csi", "//.nfs-csi/snapshots", ".hidden/x",
+            "./.nfs-csi"})
+    void parse_hiddenSubDir_isInvalidArgumentNamingSubDir(String subDir) {
+        assertInvalidNaming(() -> VolumeContext.parse(Map.of("server", "nfs", "share", "/export",
+                "subDir", subDir)), "volume_context.subDir");
+    }
+
     @ParameterizedTest(name = "\"{0}\" -> {1}")
     @CsvSource({"0, 0", "'', 0", "'  ', 0", "777, 511", "0777, 511", "0770, 504", "2775, 1533", "02775, 1533",
             "1777, 1023", "7777, 4095", "' 0750 ', 488", "0000, 0"})

@@ -1,6 +1,7 @@
 package io.nfscsi.volume;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.util.List;
 import net.jqwik.api.Arbitraries;
@@ -78,11 +79,23 @@ class VolumeIdPropertiesTest {
         }
         assertThat(id.subDir()).isNotEmpty().doesNotStartWith("/");
         assertThat(id.subDir().split("/", -1)).doesNotContain("..", ".", "");
+        assertThat(id.subDir()).as("hidden directories, the driver's metadata among them, are never volumes")
+                .doesNotStartWith(".");
         String source = id.source().format();
         assertThat(source).doesNotContain("/../").doesNotEndWith("/..").doesNotContain("\0");
         String below = id.share().equals("/") ? "/" : id.share() + "/";
         assertThat(id.source().path()).startsWith(below).isNotEqualTo(id.share());
         assertThat(id.shareSource().path()).isEqualTo(id.share());
+    }
+
+    @Property(tries = 2000)
+    void create_hiddenFirstSegment_isReservedInvalid(@ForAll("segments") String first, @ForAll("subDirs") String rest) {
+        String subDir = "." + first + "/" + rest;
+        assertThatThrownBy(() -> VolumeId.create("nfs", "/exports", subDir, "pv", OnDelete.DELETE))
+                .isInstanceOfSatisfying(VolumeId.InvalidException.class, e -> {
+                    assertThat(e.field()).isEqualTo("subDir");
+                    assertThat(e.reserved()).isTrue();
+                });
     }
 
     @Provide
@@ -111,7 +124,8 @@ class VolumeIdPropertiesTest {
 
     @Provide
     Arbitrary<String> subDirs() {
-        return segments().list().ofMinSize(1).ofMaxSize(4).map(l -> String.join("/", l));
+        return segments().list().ofMinSize(1).ofMaxSize(4).map(l -> String.join("/", l))
+                .filter(s -> !s.startsWith("."));
     }
 
     @Property(tries = 3000)

@@ -27,6 +27,29 @@ class VolumeIdTest {
 
     // ---- our format ----
 
+    @ParameterizedTest
+    @ValueSource(strings = {"nfs-csi:1#nfs#/exports#.nfs-csi#pv#delete", "nfs-csi:1#nfs#/exports#.nfs-csi/volumes#pv#delete",
+            "nfs-csi:1#nfs#/exports#.hidden/data#pv#retain", "nfs#exports#.nfs-csi#pv#delete", "nfs#exports#/.nfs-csi",
+            "nfs/exports/.nfs-csi"})
+    void parse_hiddenSubDir_isInvalidAndReserved(String text) {
+        assertInvalidId(() -> VolumeId.parse(text), "subDir");
+        assertThat(catchThrowableOfType(VolumeId.InvalidException.class, () -> VolumeId.parse(text)).reserved())
+                .isTrue();
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"nfs-csi:1#nfs#/exports#a/.b#pv#delete", "nfs-csi:1#nfs#/exports#a.b#pv#delete",
+            "nfs-csi:1#nfs#/exports#ns/.nfs-csi#pv#delete"})
+    void parse_dotBelowTheFirstSegmentOrInsideAName_isAccepted(String text) {
+        assertThat(VolumeId.parse(text).format()).isEqualTo(text);
+    }
+
+    @Test
+    void parse_otherInvalidField_isNotReserved() {
+        assertThat(catchThrowableOfType(VolumeId.InvalidException.class,
+                () -> VolumeId.parse("nfs-csi:1#nfs#/exports#../x#pv#delete")).reserved()).isFalse();
+    }
+
     @Test
     void create_sampleFields_formatsSample() {
         VolumeId id = VolumeId.create("nfs.example.com", "/exports", "team-a/data-pvc", PV, OnDelete.ARCHIVE);

@@ -212,6 +212,18 @@ class VolumeParametersTest {
     }
 
     @ParameterizedTest
+    @ValueSource(strings = {".nfs-csi", ".nfs-csi/volumes", ".hidden", ".x/data", "${pvc.metadata.namespace}"})
+    void parse_hiddenSubDir_isInvalidArgumentNamingSubDir(String subDir) {
+        Map<String, String> parameters = params("subDir", subDir, "csi.storage.k8s.io/pvc/namespace", ".nfs-csi");
+        assertInvalidNaming(() -> VolumeParameters.parse(parameters, PV, OnDelete.DELETE), "parameters.subDir");
+    }
+
+    @Test
+    void parse_hiddenPvNameAsDefaultSubDir_isInvalidArgumentNamingSubDir() {
+        assertInvalidNaming(() -> VolumeParameters.parse(params(), ".nfs-csi", OnDelete.DELETE), "parameters.subDir");
+    }
+
+    @ParameterizedTest
     @ValueSource(strings = {"..", ".", "x/..", "a#b"})
     void parse_templateResolvingToEscape_isInvalidArgumentNamingSubDir(String namespace) {
         Map<String, String> parameters = params("subDir", "${pvc.metadata.namespace}/${pvc.metadata.name}",
