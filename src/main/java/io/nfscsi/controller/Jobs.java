@@ -173,6 +173,11 @@ final class Jobs {
         return Optional.ofNullable(jobs.get(key));
     }
 
+    /** A running job whose tag is {@code tag}, if there is one. */
+    Optional<Job> runningWithTag(String tag) {
+        return jobs.values().stream().filter(j -> !j.done.isDone() && j.tag.equals(tag)).findFirst();
+    }
+
     Optional<Job> running(String key) {
         return Optional.ofNullable(jobs.get(key)).filter(j -> !j.done.isDone());
     }

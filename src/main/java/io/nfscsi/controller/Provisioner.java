@@ -358,7 +358,21 @@ final class Provisioner {
             throw new CsiException.Aborted("volume " + id.format() + " is being filled; the fill is stopping, "
                     + "and the retry deletes the volume");
         }
-        VolumeTarget t = locate(id, fallbackOptions, deadline);
+        for (String tag : List.of(new ContentSource.FromVolume(id).key(), Snapshots.sourceTag(id))) {
+            Optional<Jobs.Job> reading = jobs.runningWithTag(tag);
+            if (reading.isPresent()) {
+                throw new CsiException.Aborted("volume " + id.format() + " is being read by a job in progress ("
+                        + reading.get().what + "); the retry deletes it once that job is done");
+            }
+        }
+        VolumeTarget t;
+        try {
+            t = locate(id, fallbackOptions, deadline);
+        } catch (CsiException.NotFound e) {
+            // the server has no such export: nothing of the volume can exist, and the spec answers OK for that
+            log.warn("DeleteVolume {}: its share does not exist ({}); nothing to delete", id.format(), e.getMessage());
+            return;
+        }
         try (Lease lease = t.lease) {
             Path root = lease.root();
             SubDirClaims.ensureIndexed(root);
@@ -621,7 +635,7 @@ final class Provisioner {
     private VolumeTarget locate(VolumeId id, List<String> fallbackOptions, Deadline deadline) {
         NfsSource share = id.shareSource();
         ShareKey probe = pool.anyMounted(share).orElse(new ShareKey(share, fallbackOptions));
-        Lease lease = pool.acquire(probe, mountDeadline(deadline));
+        Lease lease = pool.acquireWithSecretOptions(probe, mountDeadline(deadline));
         Optional<Record> record;
         try {
             record = id.name().isEmpty() ? Optional.empty() : VolumeRecords.read(lease.root(), id.name());
@@ -668,7 +682,7 @@ final class Provisioner {
         }
     }
 
-    private Deadline mountDeadline(Deadline deadline) {
+    Deadline mountDeadline(Deadline deadline) {
         return deadline.minimum(Deadline.after(mountTimeout.toNanos(), TimeUnit.NANOSECONDS));
     }
 }

@@ -125,9 +125,24 @@ final class SharePool {
      *                      {@link MountException#toCsi} for a failed mount
      */
     Lease acquire(ShareKey key, Deadline deadline) {
+        return acquire(key, deadline, true);
+    }
+
+    /**
+     * A lease as {@link #acquire}, on a key whose mount options came from a request's secrets (DeleteVolume's and
+     * DeleteSnapshot's {@code mountOptions}): the share is not remembered, so those options never reach the
+     * known-shares file on disk.
+     */
+    Lease acquireWithSecretOptions(ShareKey key, Deadline deadline) {
+        return acquire(key, deadline, key.options().isEmpty());
+    }
+
+    private Lease acquire(ShareKey key, Deadline deadline, boolean remember) {
         if (perRequest) {
             Lease lease = acquireForOneRequest(key, deadline);
-            known.learn(key);
+            if (remember) {
+                known.learn(key);
+            }
             return lease;
         }
         Entry e = entries.computeIfAbsent(key, k -> new Entry(k, workingDir.resolve(k.directoryName()), clock.instant()));
@@ -135,11 +150,13 @@ final class SharePool {
         try {
             if (entries.get(key) != e) {
                 // the reaper retired this entry while we waited for it
-                return acquire(key, deadline);
+                return acquire(key, deadline, remember);
             }
             ensureMounted(e, deadline);
             // only a share that mounted is remembered: a mistyped server in a request is not listed forever
-            known.learn(key);
+            if (remember) {
+                known.learn(key);
+            }
             e.users++;
             e.lastUsed = clock.instant();
         } finally {

@@ -81,7 +81,7 @@ final class Snapshots {
         String archive = archiveBase(source);
         SnapshotId id = SnapshotId.create(share.server(), share.path(), name, archive);
         ShareKey key = new ShareKey(share, params.mountOptions());
-        try (Lease lease = pool.acquire(key, deadline)) {
+        try (Lease lease = pool.acquire(key, provisioner.mountDeadline(deadline))) {
             Path root = lease.root();
             Optional<Properties> record = readRecord(root, name);
             if (record.isPresent() && !record.get().getProperty("source").equals(source.format())) {
@@ -89,6 +89,7 @@ final class Snapshots {
                         + record.get().getProperty("source") + ", not " + source.format());
             }
             Path dir = SafePaths.resolveUnder(root, name);
+            claimDirectory(root, dir, name, source);
             Optional<Path> finished = finishedArchive(dir, archive);
             if (finished.isPresent()) {
                 return status(id, record, finished.get());
@@ -110,7 +111,7 @@ final class Snapshots {
                 fresh.setProperty("created", started.toString());
                 fresh.setProperty("sourceCapacity", Long.toString(sourceCapacity));
                 writeRecord(root, name, fresh);
-                Jobs.Job job = jobs.start(jobKey(id), "snapshot " + name + " of " + source.format(),
+                Jobs.Job job = jobs.start(jobKey(id), "snapshot " + name + " of " + source.format(), sourceTag(source),
                         j -> archive(key, source, id, params.compression(), j));
                 if (jobs.await(job, Deadline.after(Math.min(2000,
                         Math.max(0, deadline.timeRemaining(TimeUnit.MILLISECONDS) - 1000)), TimeUnit.MILLISECONDS))) {
@@ -181,10 +182,78 @@ final class Snapshots {
         }
         NfsSource share = id.shareSource();
         ShareKey key = pool.anyMounted(share).orElse(new ShareKey(share, fallbackOptions));
-        try (Lease lease = pool.acquire(key, deadline)) {
-            TreeDeleter.delete(lease.root(), Path.of(id.name()), 8, deadline);
-            deleteRecord(lease.root(), id.name());
-            log.info("deleted snapshot {}", id.format());
+        Lease lease;
+        try {
+            lease = pool.acquireWithSecretOptions(key, provisioner.mountDeadline(deadline));
+        } catch (CsiException.NotFound e) {
+            // the server has no such export: the snapshot cannot exist, and the spec answers OK for that
+            log.warn("DeleteSnapshot {}: its share does not exist ({}); nothing to delete", id.format(),
+                    e.getMessage());
+            return;
+        }
+        try (lease) {
+            Path root = lease.root();
+            Path dir = SafePaths.resolveUnder(root, id.name());
+            Optional<SubDirClaims.Claim> claim = SubDirClaims.read(root, id.name());
+            boolean ours = claim.isPresent() ? claim.get().name().equals(owner(id.name())) : holdsOnlyArchives(dir);
+            if (ours) {
+                TreeDeleter.delete(root, Path.of(id.name()), 8, deadline);
+                SubDirClaims.release(root, id.name(), owner(id.name()));
+                log.info("deleted snapshot {}", id.format());
+            } else {
+                // a snapshot ID can name any directory of the share: never delete a volume through one
+                log.warn("DeleteSnapshot {}: {} is not a snapshot's directory ({}); left alone", id.format(),
+                        id.name(), claim.map(c -> "it belongs to " + c.name()).orElse("it holds more than archives"));
+            }
+            deleteRecord(root, id.name());
+        }
+    }
+
+    /** The tag of an archive job: DeleteVolume of its source waits for it. */
+    static String sourceTag(VolumeId source) {
+        return "snapshot-of:" + source.format();
+    }
+
+    /** The owner a snapshot's directory is claimed for in {@link SubDirClaims}; no volume name has a blank. */
+    static String owner(String snapshotName) {
+        return "snapshot " + snapshotName;
+    }
+
+    /**
+     * Claims the snapshot's directory, so that no volume is ever made there and DeleteSnapshot knows it is one.
+     *
+     * @throws CsiException.AlreadyExists when the directory is a volume's, or holds more than snapshot archives
+     */
+    private static void claimDirectory(Path root, Path dir, String name, VolumeId source) {
+        SubDirClaims.ensureIndexed(root);
+        Optional<SubDirClaims.Claim> existing = SubDirClaims.read(root, name);
+        if (existing.isEmpty() && !holdsOnlyArchives(dir)) {
+            throw new CsiException.AlreadyExists("snapshot " + name + ": the directory " + name
+                    + " exists on the share and is not a snapshot's; choose another snapshot name");
+        }
+        Optional<SubDirClaims.Claim> other = existing.isPresent() ? existing
+                : SubDirClaims.claim(root, name, owner(name), sourceTag(source));
+        if (other.isPresent() && !other.get().name().equals(owner(name))) {
+            throw new CsiException.AlreadyExists("snapshot " + name + ": the directory " + name
+                    + " on the share belongs to " + other.get().name());
+        }
+    }
+
+    /** Whether {@code dir} is absent or holds only regular files that are snapshot archives or partial ones. */
+    static boolean holdsOnlyArchives(Path dir) {
+        if (!Files.isDirectory(dir, LinkOption.NOFOLLOW_LINKS)) {
+            return !Files.exists(dir, LinkOption.NOFOLLOW_LINKS);
+        }
+        try (DirectoryStream<Path> entries = Files.newDirectoryStream(dir)) {
+            for (Path e : entries) {
+                String n = e.getFileName().toString();
+                if (!Files.isRegularFile(e, LinkOption.NOFOLLOW_LINKS) || !(n.contains(".tar") || n.contains(PARTIAL))) {
+                    return false;
+                }
+            }
+            return true;
+        } catch (IOException e) {
+            throw new CsiException.Internal("reading snapshot directory " + dir + ": " + e, e);
         }
     }
 
