@@ -43,15 +43,22 @@ final class ErrorsDoc {
         Set<String> rpcs = rpcs();
         List<Row> rows = new ArrayList<>();
         List<String> current = List.of();
+        // only the tables whose first column is "call" list codes per RPC; others (the mount-failure causes) explain
+        boolean perCall = false;
         String[] lines = markdown.split("\n", -1);
         for (int i = 0; i < lines.length; i++) {
             String line = lines[i].strip();
             if (!line.startsWith("|")) {
                 current = List.of();
+                perCall = false;
                 continue;
             }
             String[] cells = line.substring(1).split("\\|", -1);
-            if (cells.length < 2 || cells[0].strip().equals("call") || cells[0].strip().startsWith("---")) {
+            if (cells.length >= 2 && cells[0].strip().equals("call")) {
+                perCall = true;
+                continue;
+            }
+            if (!perCall || cells.length < 2 || cells[0].strip().startsWith("---")) {
                 continue;
             }
             String call = cells[0].strip();

@@ -574,4 +574,16 @@ class ControllerServiceTest {
                 .build()).getAvailableCapacity();
         assertThat(available).isPositive();
     }
+
+    @Test
+    void deleteVolumeAndSnapshot_ofAShareThatDoesNotExist_areOk() throws Exception {
+        start(false);
+        mounter.failWith = io.nfscsi.mount.MountException.Kind.NO_SUCH_PATH;
+        controller.deleteVolume(Csi.DeleteVolumeRequest.newBuilder()
+                .setVolumeId("nfs-csi:1#nfs.example.com#/gone#pvc-1#pvc-1#delete").build());
+        controller.deleteSnapshot(Csi.DeleteSnapshotRequest.newBuilder()
+                .setSnapshotId("nfs-csi-snapshot:1#nfs.example.com#/gone#snap-1#pvc-1").build());
+        assertThat(mounter.mountCalls).hasSize(2);
+    }
 }
+

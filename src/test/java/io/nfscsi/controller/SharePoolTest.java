@@ -157,4 +157,22 @@ class SharePoolTest {
         }
         assertThat(mounter.mountCalls).hasSize(3);
     }
+
+    @Test
+    void acquireWithSecretOptions_isNeverRemembered_onDiskOrInTheKnownShares() throws Exception {
+        var secret = new SharePool.ShareKey(key.share(), List.of("sec=krb5p", "port=20049"));
+        try (var lease = pool.acquireWithSecretOptions(secret, soon())) {
+            assertThat(lease.root()).startsWith(work);
+        }
+        assertThat(pool.known()).doesNotContain(secret);
+        Path file = work.resolve(KnownShares.FILE);
+        if (java.nio.file.Files.exists(file)) {
+            assertThat(java.nio.file.Files.readString(file)).doesNotContain("krb5p").doesNotContain("20049");
+        }
+        // without options from a secret the share is learned as before
+        try (var lease = pool.acquireWithSecretOptions(new SharePool.ShareKey(key.share(), List.of()), soon())) {
+            assertThat(pool.known()).contains(lease.key());
+        }
+    }
 }
+

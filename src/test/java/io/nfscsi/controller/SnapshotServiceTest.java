@@ -326,4 +326,70 @@ class SnapshotServiceTest {
         assertCode(Status.Code.NOT_FOUND, () -> controller.getSnapshot(Csi.GetSnapshotRequest.newBuilder()
                 .setSnapshotId(first.getSnapshotId()).build()));
     }
+
+    // ---- a snapshot ID names a directory of the share: never a volume's ----
+
+    @Test
+    void deleteSnapshot_whoseNameIsAVolumesDirectory_deletesNothingOfTheVolume() throws Exception {
+        var volume = volume("pvc-data", 1 << 20, null);
+        Files.writeString(share().resolve("pvc-data/data"), "payload");
+        // a well-formed snapshot ID whose name is the volume's directory, as a caller could send
+        controller.deleteSnapshot(Csi.DeleteSnapshotRequest.newBuilder()
+                .setSnapshotId("nfs-csi-snapshot:1#nfs.example.com#/exports#pvc-data#pvc-data").build());
+        assertThat(share().resolve("pvc-data/data")).hasContent("payload");
+        assertThat(controller.controllerGetVolume(Csi.ControllerGetVolumeRequest.newBuilder()
+                .setVolumeId(volume.getVolumeId()).build()).getStatus().getVolumeCondition().getAbnormal()).isFalse();
+    }
+
+    @Test
+    void createSnapshot_whoseNameIsAVolumesDirectory_isAlreadyExists_andWritesNothingThere() throws Exception {
+        var source = volume("pvc-src", 1 << 20, null);
+        volume("pvc-other", 1 << 20, null);
+        Files.writeString(share().resolve("pvc-other/data"), "payload");
+        assertCode(Status.Code.ALREADY_EXISTS, () -> controller.createSnapshot(Csi.CreateSnapshotRequest.newBuilder()
+                .setName("pvc-other").setSourceVolumeId(source.getVolumeId()).build()));
+        try (Stream<Path> entries = Files.list(share().resolve("pvc-other"))) {
+            assertThat(entries.map(p -> p.getFileName().toString())).containsExactly("data");
+        }
+    }
+
+    @Test
+    void createVolume_whoseSubDirIsASnapshotsDirectory_isAlreadyExists() throws Exception {
+        var source = volume("pvc-src", 1 << 20, null);
+        snapshot("snap-1", source.getVolumeId());
+        assertCode(Status.Code.ALREADY_EXISTS, () -> controller.createVolume(ControllerServiceTest.create("pvc-new",
+                "subDir", "snap-1").build()));
+        assertThat(share().resolve("snap-1/pvc-src.tar.gz")).isRegularFile();
+    }
+
+    @Test
+    void deleteVolume_whileACloneReadsIt_isAborted_andDeletesOnceTheCloneIsDone() throws Exception {
+        var source = volume("pvc-src", 1 << 20, null);
+        Files.writeString(share().resolve("pvc-src/data"), "payload");
+        CountDownLatch entered = new CountDownLatch(1);
+        CountDownLatch release = new CountDownLatch(1);
+        progressHook = job -> {
+            entered.countDown();
+            try {
+                release.await(10, TimeUnit.SECONDS);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        };
+        var request = ControllerServiceTest.create("pvc-clone").setVolumeContentSource(fromVolume(source.getVolumeId()))
+                .build();
+        assertCode(Status.Code.ABORTED, () -> controller.withDeadlineAfter(2, TimeUnit.SECONDS).createVolume(request));
+        assertThat(entered.await(10, TimeUnit.SECONDS)).isTrue();
+
+        var delete = Csi.DeleteVolumeRequest.newBuilder().setVolumeId(source.getVolumeId()).build();
+        assertCode(Status.Code.ABORTED, () -> controller.deleteVolume(delete));
+        assertThat(share().resolve("pvc-src/data")).hasContent("payload");
+
+        progressHook = job -> { };
+        release.countDown();
+        assertThat(volume("pvc-clone", 1 << 20, fromVolume(source.getVolumeId())).getVolumeId()).isNotEmpty();
+        assertThat(share().resolve("pvc-clone/data")).hasContent("payload");
+        controller.deleteVolume(delete);
+        assertThat(share().resolve("pvc-src")).doesNotExist();
+    }
 }
