@@ -249,6 +249,15 @@ final class NodeScenarios {
                             expect(!Files.exists(target()), "no " + target(), "it is there");
                             b.call(() -> b.node().nodeUnpublishVolume(unpublishReq(v.getVolumeId(), target())));
                         }),
+                s("NodeUnpublishVolume with another volume's ID at a published target: the mount is left alone",
+                        "NodeUnpublishVolume", NOT_FOUND, b -> {
+                            var v = b.volume(b.unique("vol"));
+                            b.publish(publishReq(v, target(), Mode.SINGLE_NODE_WRITER).build());
+                            b.call(() -> b.node().nodeUnpublishVolume(unpublishReq(v.getVolumeId() + "-other",
+                                    target())));
+                            expect(MountTable.read().countAt(target()) == 1, "the mount left at " + target(),
+                                    MountTable.read().countAt(target()) + " mounts");
+                        }),
                 s("NodeUnpublishVolume of a target that was never published", "NodeUnpublishVolume", OK,
                         b -> b.call(() -> b.node().nodeUnpublishVolume(unpublishReq("sanity-static", target())))),
                 s("NodeUnpublishVolume of a target that holds files and no mount", "NodeUnpublishVolume",
