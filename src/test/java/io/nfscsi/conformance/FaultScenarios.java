@@ -130,8 +130,9 @@ final class FaultScenarios {
                             b.call(() -> b.ctl().createVolume(req));
                             b.await(first);
                         }),
-                s("DeleteVolume while CreateVolume of the same volume is in flight (issue 8 item 8)",
-                        List.of(e("DeleteVolume", ABORTED), e("CreateVolume", DEADLINE_EXCEEDED)), b -> {
+                s("DeleteVolume and ControllerExpandVolume while CreateVolume of the same volume is in flight "
+                        + "(issue 8 item 8)", List.of(e("DeleteVolume", ABORTED), e("ControllerExpandVolume", ABORTED),
+                        e("CreateVolume", DEADLINE_EXCEEDED)), b -> {
                             b.hangServer2();
                             String name = b.unique("vol");
                             var req = createReq(name).clearParameters().putAllParameters(hungParams()).build();
@@ -139,6 +140,10 @@ final class FaultScenarios {
                             Bed.awaitMountProcess(HUNG_SERVER);
                             b.call(() -> b.impatientCtl().deleteVolume(deleteReq(volumeId(HUNG_SERVER, SHARE.toString(), name,
                                     name))));
+                            b.call(() -> b.impatientCtl().controllerExpandVolume(Csi.ControllerExpandVolumeRequest
+                                    .newBuilder().setVolumeId(volumeId(HUNG_SERVER, SHARE.toString(), name, name))
+                                    .setCapacityRange(Csi.CapacityRange.newBuilder().setRequiredBytes(2 * Bed.SIZE))
+                                    .build()));
                             b.await(first);
                         }),
                 s("DeleteVolume on a server that does not answer: a second call for the volume is ABORTED",
@@ -150,20 +155,34 @@ final class FaultScenarios {
                             b.call(() -> b.ctl().deleteVolume(req));
                             b.await(first);
                         }),
-                s("CreateSnapshot of a volume on a server that does not answer: a second call is ABORTED",
-                        List.of(e("CreateSnapshot", ABORTED), e("CreateSnapshot", DEADLINE_EXCEEDED)), b -> {
+                s("CreateSnapshot of a volume on a server that does not answer: a second call and a DeleteSnapshot "
+                        + "of it are ABORTED", List.of(e("CreateSnapshot", ABORTED), e("DeleteSnapshot", ABORTED),
+                        e("CreateSnapshot", DEADLINE_EXCEEDED)), b -> {
                             b.hangServer2();
                             var req = snapReq(b.unique("snap"), volumeId(HUNG_SERVER, SHARE.toString(), "sanity-hung",
                                     "sanity-hung")).build();
                             var first = b.async(() -> b.impatientCtl().createSnapshot(req));
                             Bed.awaitMountProcess(HUNG_SERVER);
                             b.call(() -> b.ctl().createSnapshot(req));
+                            b.call(() -> b.impatientCtl().deleteSnapshot(Csi.DeleteSnapshotRequest.newBuilder()
+                                    .setSnapshotId(SnapshotId.create(HUNG_SERVER, SHARE.toString(), req.getName(),
+                                            "sanity-hung").format()).build()));
                             b.await(first);
                         }),
                 s("NodePublishVolume of a share this node may not mount", "NodePublishVolume", PERMISSION_DENIED,
                         b -> {
                             var req = publishReq("sanity-denied", deniedParams(), target(), Mode.SINGLE_NODE_WRITER)
                                     .setVolumeCapability(cap(Mode.SINGLE_NODE_WRITER, List.of("vers=3", "nolock")))
+                                    .build();
+                            publishUnderTest(b, req);
+                            expect(!Files.exists(target()), "no target left", "it is there");
+                        }),
+                s("NodePublishVolume to a port where no server listens (connection refused)", "NodePublishVolume",
+                        UNAVAILABLE, b -> {
+                            var req = publishReq("sanity-refused", Map.of("server", SERVER, "share", SHARE.toString()),
+                                    target(), Mode.SINGLE_NODE_WRITER)
+                                    .setVolumeCapability(cap(Mode.SINGLE_NODE_WRITER,
+                                            List.of("vers=4.1", "port=2050", "retry=0")))
                                     .build();
                             publishUnderTest(b, req);
                             expect(!Files.exists(target()), "no target left", "it is there");

@@ -177,7 +177,12 @@ final class NodeScenarios {
                             var v1 = b.volume(b.unique("vol1"));
                             var v2 = b.volume(b.unique("vol2"));
                             b.publish(publishReq(v1, target(), Mode.SINGLE_NODE_WRITER).build());
-                            publishUnderTest(b, publishReq(v2, target(), Mode.SINGLE_NODE_WRITER).build());
+                            // not tracked unless it succeeds: unpublishing v2 at v1's target is NOT_FOUND
+                            var r = b.call(() -> b.node().nodePublishVolume(publishReq(v2, target(),
+                                    Mode.SINGLE_NODE_WRITER).build()));
+                            if (r != null) {
+                                b.published(v2.getVolumeId(), target());
+                            }
                         }),
                 secondTarget(Mode.SINGLE_NODE_WRITER, FAILED_PRECONDITION),
                 secondTarget(Mode.SINGLE_NODE_SINGLE_WRITER, FAILED_PRECONDITION),
