@@ -177,7 +177,12 @@ final class NodeScenarios {
                             var v1 = b.volume(b.unique("vol1"));
                             var v2 = b.volume(b.unique("vol2"));
                             b.publish(publishReq(v1, target(), Mode.SINGLE_NODE_WRITER).build());
-                            publishUnderTest(b, publishReq(v2, target(), Mode.SINGLE_NODE_WRITER).build());
+                            // not tracked unless it succeeds: unpublishing v2 at v1's target is NOT_FOUND
+                            var r = b.call(() -> b.node().nodePublishVolume(publishReq(v2, target(),
+                                    Mode.SINGLE_NODE_WRITER).build()));
+                            if (r != null) {
+                                b.published(v2.getVolumeId(), target());
+                            }
                         }),
                 secondTarget(Mode.SINGLE_NODE_WRITER, FAILED_PRECONDITION),
                 secondTarget(Mode.SINGLE_NODE_SINGLE_WRITER, FAILED_PRECONDITION),
@@ -248,6 +253,15 @@ final class NodeScenarios {
                             b.call(() -> b.node().nodeUnpublishVolume(unpublishReq(v.getVolumeId(), target())));
                             expect(!Files.exists(target()), "no " + target(), "it is there");
                             b.call(() -> b.node().nodeUnpublishVolume(unpublishReq(v.getVolumeId(), target())));
+                        }),
+                s("NodeUnpublishVolume with another volume's ID at a published target: the mount is left alone",
+                        "NodeUnpublishVolume", NOT_FOUND, b -> {
+                            var v = b.volume(b.unique("vol"));
+                            b.publish(publishReq(v, target(), Mode.SINGLE_NODE_WRITER).build());
+                            b.call(() -> b.node().nodeUnpublishVolume(unpublishReq(v.getVolumeId() + "-other",
+                                    target())));
+                            expect(MountTable.read().countAt(target()) == 1, "the mount left at " + target(),
+                                    MountTable.read().countAt(target()) + " mounts");
                         }),
                 s("NodeUnpublishVolume of a target that was never published", "NodeUnpublishVolume", OK,
                         b -> b.call(() -> b.node().nodeUnpublishVolume(unpublishReq("sanity-static", target())))),

@@ -7,6 +7,7 @@ import io.grpc.Status;
 import io.nfscsi.csi.v1.ControllerGrpc;
 import io.nfscsi.csi.v1.Csi;
 import io.nfscsi.mount.BoundedIo;
+import io.nfscsi.mount.MountException;
 import io.nfscsi.testing.FakeMounter;
 import io.nfscsi.testing.InProcessCsi;
 import io.nfscsi.volume.OnDelete;
@@ -29,6 +30,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.EnumSource;
 import org.junit.jupiter.params.provider.MethodSource;
 import org.junit.jupiter.params.provider.ValueSource;
 
@@ -584,6 +586,39 @@ class ControllerServiceTest {
         controller.deleteSnapshot(Csi.DeleteSnapshotRequest.newBuilder()
                 .setSnapshotId("nfs-csi-snapshot:1#nfs.example.com#/gone#snap-1#pvc-1").build());
         assertThat(mounter.mountCalls).hasSize(2);
+    }
+
+    /**
+     * A failed share mount answers the code of MountException#toCsi, the same for every controller call that
+     * mounts; DeleteVolume and DeleteSnapshot answer OK for a share that does not exist.
+     */
+    @ParameterizedTest
+    @EnumSource(MountException.Kind.class)
+    void mountFailure_isMappedOnce_forEveryCallThatMountsAShare(MountException.Kind kind) throws Exception {
+        start(false);
+        mounter.failWith = kind;
+        Status.Code expected = switch (kind) {
+            case TIMED_OUT, UNREACHABLE -> Status.Code.UNAVAILABLE; // the caller's deadline had time left
+            case ACCESS_DENIED -> Status.Code.PERMISSION_DENIED;
+            case NO_SUCH_PATH -> Status.Code.NOT_FOUND;
+            case BAD_OPTION -> Status.Code.INVALID_ARGUMENT;
+            case STALE, READ_ONLY -> Status.Code.FAILED_PRECONDITION;
+            case NO_SPACE, BUSY -> Status.Code.RESOURCE_EXHAUSTED;
+            case FAILED -> Status.Code.INTERNAL;
+        };
+        String snapshot = "nfs-csi-snapshot:1#nfs.example.com#/exports#snap-1#pvc-1";
+        assertCode(expected, () -> controller.createVolume(create("pvc-1").build()));
+        assertCode(expected, () -> controller.getCapacity(Csi.GetCapacityRequest.newBuilder()
+                .putAllParameters(Map.of("server", "nfs.example.com", "share", "/exports")).build()));
+        assertCode(expected, () -> controller.listSnapshots(Csi.ListSnapshotsRequest.newBuilder()
+                .setSnapshotId(snapshot).build()));
+        if (kind == MountException.Kind.NO_SUCH_PATH) {
+            return; // deleteVolumeAndSnapshot_ofAShareThatDoesNotExist_areOk
+        }
+        assertCode(expected, () -> controller.deleteVolume(
+                delete("nfs-csi:1#nfs.example.com#/exports#pvc-1#pvc-1#delete")));
+        assertCode(expected, () -> controller.deleteSnapshot(Csi.DeleteSnapshotRequest.newBuilder()
+                .setSnapshotId(snapshot).build()));
     }
 }
 

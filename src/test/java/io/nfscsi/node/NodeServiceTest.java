@@ -103,8 +103,15 @@ class NodeServiceTest {
             failing.remove(target); // a fresh mount answers again
         }
 
+        /** When set, every unmount fails so: TIMED_OUT as CommandMounter's forced unmount and detach both hung. */
+        volatile MountException.Kind unmountFailWith;
+
         @Override
-        public void unmount(Path target, Deadline deadline) {
+        public void unmount(Path target, Deadline deadline) throws MountException {
+            MountException.Kind kind = unmountFailWith;
+            if (kind != null) {
+                throw new MountException(kind, "fake " + kind + " unmounting " + target);
+            }
             fake.unmount(target, deadline);
         }
 
@@ -277,6 +284,26 @@ class NodeServiceTest {
         mounter.mountGate.countDown();
         first.get(10, TimeUnit.SECONDS);
         assertThat(mounter.table().isMountPoint(target)).isTrue();
+    }
+
+    /**
+     * An unmount that did not return in time (the mounter's forced unmount and lazy detach both timed out, the
+     * caller's deadline not yet out) is UNAVAILABLE; one that found every slot for file-system calls held is
+     * RESOURCE_EXHAUSTED. The mount and its record stay, and the retry unpublishes.
+     */
+    @ParameterizedTest
+    @EnumSource(value = MountException.Kind.class, names = {"TIMED_OUT", "BUSY"})
+    void unpublish_unmountHungOrNoSlot_isUnavailableOrResourceExhausted_andTheRetryUnpublishes(
+            MountException.Kind kind) {
+        node.nodePublishVolume(valid(target).build());
+        probed.unmountFailWith = kind;
+        assertCode(kind == MountException.Kind.TIMED_OUT ? Status.Code.UNAVAILABLE : Status.Code.RESOURCE_EXHAUSTED,
+                () -> node.nodeUnpublishVolume(unpublish(target)));
+        assertThat(mounter.table().isMountPoint(target)).isTrue();
+        probed.unmountFailWith = null;
+        node.nodeUnpublishVolume(unpublish(target));
+        assertThat(mounter.table().isMountPoint(target)).isFalse();
+        assertThat(target).doesNotExist();
     }
 
     @Test
