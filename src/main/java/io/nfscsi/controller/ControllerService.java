@@ -190,7 +190,7 @@ public final class ControllerService extends ControllerGrpc.ControllerImplBase {
         Optional<String> after = decodeToken(req.getStartingToken(), SNAPSHOT_TOKEN);
         List<Snapshots.Status> all;
         if (!req.getSnapshotId().isEmpty()) {
-            all = parseSnapshot(req.getSnapshotId()).flatMap(id -> snapshots.get(id, deadline()))
+            all = parseSnapshot(req.getSnapshotId()).flatMap(this::snapshotIfItsShareExists)
                     .map(List::of).orElse(List.of());
         } else {
             all = snapshots.list(deadline());
@@ -209,6 +209,15 @@ public final class ControllerService extends ControllerGrpc.ControllerImplBase {
         }
         reply.onNext(response.build());
         reply.onCompleted();
+    }
+
+    /** The snapshot; empty when it, or the export that would hold it, does not exist (ListSnapshots: no entry). */
+    private Optional<Snapshots.Status> snapshotIfItsShareExists(SnapshotId id) {
+        try {
+            return snapshots.get(id, deadline());
+        } catch (CsiException.NotFound e) {
+            return Optional.empty();
+        }
     }
 
     @Override
