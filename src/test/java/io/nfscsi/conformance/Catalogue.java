@@ -2,7 +2,6 @@ package io.nfscsi.conformance;
 
 import static io.grpc.Status.Code.DEADLINE_EXCEEDED;
 import static io.grpc.Status.Code.FAILED_PRECONDITION;
-import static io.grpc.Status.Code.INVALID_ARGUMENT;
 import static io.grpc.Status.Code.NOT_FOUND;
 import static io.grpc.Status.Code.RESOURCE_EXHAUSTED;
 import static io.grpc.Status.Code.UNAVAILABLE;
@@ -74,8 +73,6 @@ final class Catalogue {
             Exclusion.coveredBy("GetCapacity", FAILED_PRECONDITION, "a mount failure: a stale or read-only mount of the given share",
                     "controller.ControllerServiceTest#mountFailure_isMappedOnce_forEveryCallThatMountsAShare"),
             Exclusion.coveredBy("GetCapacity", RESOURCE_EXHAUSTED, "a mount failure: every mount slot busy, as for CreateVolume",
-                    "controller.ControllerServiceTest#mountFailure_isMappedOnce_forEveryCallThatMountsAShare"),
-            Exclusion.coveredBy("ListSnapshots", INVALID_ARGUMENT, "a mount failure: mount rejects the share's options when snapshot_id is given",
                     "controller.ControllerServiceTest#mountFailure_isMappedOnce_forEveryCallThatMountsAShare"),
             Exclusion.coveredBy("ListSnapshots", FAILED_PRECONDITION, "a mount failure: a stale or read-only mount of the snapshot's share",
                     "controller.ControllerServiceTest#mountFailure_isMappedOnce_forEveryCallThatMountsAShare"),
