@@ -108,13 +108,18 @@ final class ProcessRunner {
         return depth;
     }
 
-    /** Drains one stream on a virtual thread, keeping at most {@link #MAX_OUTPUT} bytes. */
+    /**
+     * Drains one stream on a platform thread, keeping at most {@link #MAX_OUTPUT} bytes. Not a virtual thread: a
+     * read of a pipe blocks in a native call that pins its carrier, and 16 mounts hanging on a dead server (32 pinned
+     * readers) left no carrier to wake the calls waiting for their deadlines, so no mount was ever killed (seen in
+     * the test bed with one CPU). The mount slots bound these threads to two per running mount.
+     */
     private static final class Collector {
         private final ByteArrayOutputStream buffer = new ByteArrayOutputStream();
         private final Thread thread;
 
         private Collector(InputStream in) {
-            thread = Thread.ofVirtual().name("proc-output").start(() -> drain(in));
+            thread = Thread.ofPlatform().daemon().name("proc-output").stackSize(256 * 1024).start(() -> drain(in));
         }
 
         static Collector start(InputStream in) {
