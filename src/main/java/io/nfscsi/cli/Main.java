@@ -5,7 +5,7 @@ import io.nfscsi.controller.ControllerService;
 import io.nfscsi.controller.ControllerSettings;
 import io.nfscsi.identity.IdentityService;
 import io.nfscsi.identity.Readiness;
-import io.nfscsi.mount.BoundedIo;
+import io.nfscsi.concurrent.BoundedIo;
 import io.nfscsi.mount.CommandMounter;
 import io.nfscsi.node.NodeService;
 import io.nfscsi.server.CsiServer;

@@ -1,7 +1,6 @@
 package io.nfscsi.concurrent;
 
 import io.grpc.Context;
-import io.grpc.Deadline;
 import java.time.Duration;
 import java.util.concurrent.TimeUnit;
 
@@ -15,9 +14,14 @@ public final class Deadlines {
      * unmount or stat started for this call may use.
      */
     public static Deadline forCall(Duration cap) {
-        Deadline capped = Deadline.after(cap.toNanos(), TimeUnit.NANOSECONDS);
-        Deadline requested = Context.current().getDeadline();
-        return requested == null ? capped : requested.minimum(capped);
+        Deadline capped = Deadline.after(cap);
+        io.grpc.Deadline requested = Context.current().getDeadline();
+        return requested == null ? capped : fromGrpc(requested).minimum(capped);
+    }
+
+    /** The same point in time as gRPC's deadline, on the system clock. */
+    public static Deadline fromGrpc(io.grpc.Deadline deadline) {
+        return Deadline.after(deadline.timeRemaining(TimeUnit.NANOSECONDS), TimeUnit.NANOSECONDS);
     }
 
     /** "1.5s"-style rendering for messages. */

@@ -1,6 +1,6 @@
 package io.nfscsi.controller;
 
-import io.grpc.Deadline;
+import io.nfscsi.concurrent.Deadline;
 import io.nfscsi.fs.TreeDeleter;
 import java.io.IOException;
 import java.nio.file.DirectoryStream;

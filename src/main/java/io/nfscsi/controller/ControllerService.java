@@ -1,6 +1,6 @@
 package io.nfscsi.controller;
 
-import io.grpc.Deadline;
+import io.nfscsi.concurrent.Deadline;
 import io.grpc.stub.StreamObserver;
 import io.nfscsi.concurrent.Deadlines;
 import io.nfscsi.concurrent.KeyedLocks;

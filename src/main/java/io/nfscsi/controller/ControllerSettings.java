@@ -1,7 +1,7 @@
 package io.nfscsi.controller;
 
 import io.nfscsi.error.CsiException;
-import io.nfscsi.mount.BoundedIo;
+import io.nfscsi.concurrent.BoundedIo;
 import io.nfscsi.mount.Mounter;
 import io.nfscsi.volume.MountOptions;
 import io.nfscsi.volume.NfsSource;

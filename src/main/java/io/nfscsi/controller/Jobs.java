@@ -1,6 +1,6 @@
 package io.nfscsi.controller;
 
-import io.grpc.Deadline;
+import io.nfscsi.concurrent.Deadline;
 import io.nfscsi.error.CsiException;
 import java.time.Clock;
 import java.time.Duration;

@@ -1,6 +1,6 @@
 package io.nfscsi.controller;
 
-import io.grpc.Deadline;
+import io.nfscsi.concurrent.Deadline;
 import io.nfscsi.controller.SharePool.Lease;
 import io.nfscsi.controller.SharePool.ShareKey;
 import io.nfscsi.controller.VolumeRecords.Record;
@@ -12,7 +12,7 @@ import io.nfscsi.snapshot.Restorer;
 import io.nfscsi.volume.SnapshotId;
 import java.io.BufferedInputStream;
 import java.io.InputStream;
-import io.nfscsi.mount.BoundedIo;
+import io.nfscsi.concurrent.BoundedIo;
 import io.nfscsi.mount.MountException;
 import io.nfscsi.mount.Posix;
 import io.nfscsi.volume.MountOptions;

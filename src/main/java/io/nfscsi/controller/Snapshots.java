@@ -1,6 +1,6 @@
 package io.nfscsi.controller;
 
-import io.grpc.Deadline;
+import io.nfscsi.concurrent.Deadline;
 import io.nfscsi.controller.SharePool.Lease;
 import io.nfscsi.controller.SharePool.ShareKey;
 import io.nfscsi.error.CsiException;

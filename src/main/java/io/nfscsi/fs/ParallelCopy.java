@@ -3,7 +3,7 @@ package io.nfscsi.fs;
 import static java.nio.file.LinkOption.NOFOLLOW_LINKS;
 import static java.util.concurrent.TimeUnit.NANOSECONDS;
 
-import io.grpc.Deadline;
+import io.nfscsi.concurrent.Deadline;
 import io.nfscsi.error.CsiException;
 import java.io.IOException;
 import java.nio.ByteBuffer;

@@ -2,7 +2,7 @@ package io.nfscsi.fs;
 
 import static java.util.concurrent.TimeUnit.NANOSECONDS;
 
-import io.grpc.Deadline;
+import io.nfscsi.concurrent.Deadline;
 import io.nfscsi.error.CsiException;
 import java.io.IOException;
 import java.time.Duration;

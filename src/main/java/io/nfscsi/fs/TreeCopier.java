@@ -1,6 +1,6 @@
 package io.nfscsi.fs;
 
-import io.grpc.Deadline;
+import io.nfscsi.concurrent.Deadline;
 import io.nfscsi.error.CsiException;
 import java.io.IOException;
 import java.nio.file.DirectoryStream;

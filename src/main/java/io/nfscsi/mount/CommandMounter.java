@@ -1,6 +1,7 @@
 package io.nfscsi.mount;
 
-import io.grpc.Deadline;
+import io.nfscsi.concurrent.BoundedIo;
+import io.nfscsi.concurrent.Deadline;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.ArrayList;

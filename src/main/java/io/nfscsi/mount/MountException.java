@@ -1,7 +1,6 @@
 package io.nfscsi.mount;
 
 import io.grpc.Context;
-import io.grpc.Deadline;
 import io.nfscsi.error.CsiException;
 import java.time.Duration;
 import java.util.Optional;
@@ -106,7 +105,7 @@ public final class MountException extends Exception {
 
     /** Whether the gRPC call this thread serves has a deadline and it has passed. */
     private static boolean callerDeadlineExpired() {
-        Deadline caller = Context.current().getDeadline();
+        io.grpc.Deadline caller = Context.current().getDeadline();
         return caller != null && caller.isExpired();
     }
 }

@@ -1,6 +1,6 @@
 package io.nfscsi.mount;
 
-import io.grpc.Deadline;
+import io.nfscsi.concurrent.Deadline;
 import java.nio.file.Path;
 import java.util.List;
 

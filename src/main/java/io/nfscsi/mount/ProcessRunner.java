@@ -1,6 +1,6 @@
 package io.nfscsi.mount;
 
-import io.grpc.Deadline;
+import io.nfscsi.concurrent.Deadline;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;

@@ -6,7 +6,7 @@ import io.nfscsi.concurrent.KeyedLocks;
 import io.nfscsi.csi.v1.Csi;
 import io.nfscsi.csi.v1.NodeGrpc;
 import io.nfscsi.error.CsiException;
-import io.nfscsi.mount.BoundedIo;
+import io.nfscsi.concurrent.BoundedIo;
 import io.nfscsi.mount.Mounter;
 import io.nfscsi.mount.Posix;
 import io.nfscsi.volume.MountOptions;

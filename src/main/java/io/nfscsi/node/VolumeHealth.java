@@ -1,8 +1,8 @@
 package io.nfscsi.node;
 
-import io.grpc.Deadline;
+import io.nfscsi.concurrent.Deadline;
 import io.nfscsi.error.CsiException;
-import io.nfscsi.mount.BoundedIo;
+import io.nfscsi.concurrent.BoundedIo;
 import io.nfscsi.mount.MountEntry;
 import io.nfscsi.mount.MountException;
 import io.nfscsi.mount.MountTable;

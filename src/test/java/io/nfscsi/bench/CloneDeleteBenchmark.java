@@ -2,7 +2,7 @@ package io.nfscsi.bench;
 
 import static java.nio.file.LinkOption.NOFOLLOW_LINKS;
 
-import io.grpc.Deadline;
+import io.nfscsi.concurrent.Deadline;
 import io.nfscsi.fs.TreeCopier;
 import io.nfscsi.fs.TreeDeleter;
 import java.io.IOException;

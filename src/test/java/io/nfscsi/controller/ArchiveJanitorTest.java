@@ -2,8 +2,8 @@ package io.nfscsi.controller;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.grpc.Deadline;
-import io.nfscsi.mount.BoundedIo;
+import io.nfscsi.concurrent.Deadline;
+import io.nfscsi.concurrent.BoundedIo;
 import io.nfscsi.testing.FakeMounter;
 import io.nfscsi.volume.NfsSource;
 import java.nio.file.Files;

@@ -3,11 +3,11 @@ package io.nfscsi.controller;
 import static io.nfscsi.testing.InProcessCsi.assertCode;
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.grpc.Deadline;
+import io.nfscsi.concurrent.Deadline;
 import io.grpc.Status;
 import io.nfscsi.csi.v1.ControllerGrpc;
 import io.nfscsi.csi.v1.Csi;
-import io.nfscsi.mount.BoundedIo;
+import io.nfscsi.concurrent.BoundedIo;
 import io.nfscsi.mount.MountException;
 import io.nfscsi.mount.MountTable;
 import io.nfscsi.mount.Mounter;

@@ -6,7 +6,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.grpc.Status;
 import io.nfscsi.csi.v1.ControllerGrpc;
 import io.nfscsi.csi.v1.Csi;
-import io.nfscsi.mount.BoundedIo;
+import io.nfscsi.concurrent.BoundedIo;
 import io.nfscsi.mount.MountException;
 import io.nfscsi.testing.FakeMounter;
 import io.nfscsi.testing.InProcessCsi;

@@ -3,9 +3,9 @@ package io.nfscsi.controller;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import io.grpc.Deadline;
+import io.nfscsi.concurrent.Deadline;
 import io.nfscsi.error.CsiException;
-import io.nfscsi.mount.BoundedIo;
+import io.nfscsi.concurrent.BoundedIo;
 import io.nfscsi.mount.MountException;
 import io.nfscsi.testing.FakeMounter;
 import io.nfscsi.testing.MutableClock;

@@ -7,7 +7,7 @@ import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
 import io.nfscsi.csi.v1.ControllerGrpc;
 import io.nfscsi.csi.v1.Csi;
-import io.nfscsi.mount.BoundedIo;
+import io.nfscsi.concurrent.BoundedIo;
 import io.nfscsi.testing.FakeMounter;
 import io.nfscsi.testing.InProcessCsi;
 import io.nfscsi.volume.OnDelete;

@@ -19,7 +19,7 @@ import io.nfscsi.controller.ControllerService;
 import io.nfscsi.controller.ControllerSettings;
 import io.nfscsi.csi.v1.Csi;
 import io.nfscsi.identity.IdentityService;
-import io.nfscsi.mount.BoundedIo;
+import io.nfscsi.concurrent.BoundedIo;
 import io.nfscsi.testing.FakeMounter;
 import io.nfscsi.volume.OnDelete;
 import java.nio.file.Path;

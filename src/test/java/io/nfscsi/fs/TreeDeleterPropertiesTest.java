@@ -2,7 +2,7 @@ package io.nfscsi.fs;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.grpc.Deadline;
+import io.nfscsi.concurrent.Deadline;
 import io.nfscsi.fs.TreeDeleter.DeleteResult;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;

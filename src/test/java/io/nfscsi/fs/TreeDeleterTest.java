@@ -3,7 +3,7 @@ package io.nfscsi.fs;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.catchThrowableOfType;
 
-import io.grpc.Deadline;
+import io.nfscsi.concurrent.Deadline;
 import io.grpc.Status;
 import io.nfscsi.error.CsiException;
 import io.nfscsi.fs.TreeDeleter.DeleteResult;
@@ -33,7 +33,7 @@ class TreeDeleterTest {
     }
 
     /** A clock that moves one second each time it is read: a deadline N seconds away expires after N reads. */
-    private static final class SteppingTicker extends Deadline.Ticker {
+    private static final class SteppingTicker implements Deadline.Ticker {
         private final AtomicLong now = new AtomicLong();
 
         @Override

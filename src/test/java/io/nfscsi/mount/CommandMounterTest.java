@@ -3,7 +3,8 @@ package io.nfscsi.mount;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.catchThrowableOfType;
 
-import io.grpc.Deadline;
+import io.nfscsi.concurrent.BoundedIo;
+import io.nfscsi.concurrent.Deadline;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;

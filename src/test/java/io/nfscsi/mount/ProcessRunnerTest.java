@@ -3,7 +3,7 @@ package io.nfscsi.mount;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import io.grpc.Deadline;
+import io.nfscsi.concurrent.Deadline;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;

@@ -11,7 +11,7 @@ import io.nfscsi.csi.v1.Csi;
 import io.nfscsi.csi.v1.GroupControllerGrpc;
 import io.nfscsi.csi.v1.NodeGrpc;
 import io.nfscsi.csi.v1.SnapshotMetadataGrpc;
-import io.nfscsi.mount.BoundedIo;
+import io.nfscsi.concurrent.BoundedIo;
 import io.nfscsi.mount.MountException;
 import io.nfscsi.node.NodeService;
 import io.nfscsi.testing.CapturedLogs;

@@ -1,6 +1,6 @@
 package io.nfscsi.testing;
 
-import io.grpc.Deadline;
+import io.nfscsi.concurrent.Deadline;
 import io.nfscsi.mount.MountException;
 import io.nfscsi.mount.MountTable;
 import io.nfscsi.mount.Mounter;

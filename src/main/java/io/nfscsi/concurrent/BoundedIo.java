@@ -1,6 +1,6 @@
-package io.nfscsi.mount;
+package io.nfscsi.concurrent;
 
-import io.grpc.Deadline;
+import io.nfscsi.mount.MountException;
 import java.time.Duration;
 import java.util.concurrent.CancellationException;
 import java.util.concurrent.ExecutionException;

@@ -1,11 +1,12 @@
-package io.nfscsi.mount;
+package io.nfscsi.concurrent;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.assertj.core.api.Assertions.catchThrowableOfType;
 
-import io.grpc.Deadline;
 import io.grpc.Status;
+import io.nfscsi.mount.MountException;
+import io.nfscsi.mount.Posix;
 import java.time.Duration;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
