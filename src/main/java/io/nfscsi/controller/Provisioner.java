@@ -8,6 +8,7 @@ import io.nfscsi.error.CsiException;
 import io.nfscsi.fs.SafePaths;
 import io.nfscsi.fs.TreeCopier;
 import io.nfscsi.fs.TreeDeleter;
+import io.nfscsi.posix.FsStats;
 import io.nfscsi.snapshot.Restorer;
 import io.nfscsi.volume.SnapshotId;
 import java.io.BufferedInputStream;
@@ -587,7 +588,7 @@ final class Provisioner {
     }
 
     /** A known share's file system as its pooled mount shows it. */
-    record ShareStat(String server, Object device, Posix.FsStats fs) {}
+    record ShareStat(String server, Object device, FsStats fs) {}
 
     /**
      * The sum of the available bytes of distinct file systems. NFS reports no file-system ID to statvfs (f_fsid is
@@ -622,8 +623,8 @@ final class Provisioner {
         if (a.device().equals(b.device())) {
             return true;
         }
-        Posix.FsStats x = a.fs();
-        Posix.FsStats y = b.fs();
+        FsStats x = a.fs();
+        FsStats y = b.fs();
         return a.server().equalsIgnoreCase(b.server()) && x.totalBytes() == y.totalBytes()
                 && x.usedBytes() == y.usedBytes() && x.availableBytes() == y.availableBytes()
                 && x.totalInodes() == y.totalInodes() && x.freeInodes() == y.freeInodes();

@@ -2,6 +2,7 @@ package io.nfscsi.fs;
 
 import io.nfscsi.concurrent.Deadline;
 import io.nfscsi.error.CsiException;
+import io.nfscsi.posix.PathCalls;
 import java.io.IOException;
 import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
@@ -88,7 +89,7 @@ public final class TreeCopier {
         try {
             source = Dirs.openRoot(sourceRoot);
             Object sourceKey = Dirs.key(source);
-            Map<String, Object> rootAttrs = Files.readAttributes(sourceRoot, ParallelCopy.UNIX_ATTRIBUTES);
+            Map<String, Object> rootAttrs = Files.readAttributes(sourceRoot, CopyAttributes.UNIX_ATTRIBUTES);
             if (!sourceKey.equals(rootAttrs.get("fileKey"))) {
                 throw new CsiException.Aborted(context + ": the source root was replaced while it was opened");
             }
@@ -96,7 +97,7 @@ public final class TreeCopier {
             SecureDirectoryStream<Path> handle = source;
             source = null; // the parallel part owns it now, and closes it when its last thread is done with it
             ParallelCopy.Outcome outcome = ParallelCopy.run(handle, sourceRoot, sourceKey,
-                    ParallelCopy.Meta.of(rootAttrs), targetRoot, targetKey, context, parallelism, deadline,
+                    CopyAttributes.of(rootAttrs), targetRoot, targetKey, context, parallelism, deadline,
                     handleBudget, progress);
             return new Run(new Result(outcome.files(), outcome.directories(), outcome.symlinks(), outcome.bytes(),
                     outcome.skipped()), outcome.peakOpenHandles());
@@ -129,7 +130,7 @@ public final class TreeCopier {
         }
         int mode = (Integer) attrs.get("mode");
         if ((mode & S_ISGID) != 0) {
-            TargetAttributes.chmod(targetRoot, mode & ~S_ISGID);
+            PathCalls.chmod(targetRoot, mode & ~S_ISGID);
         }
         return attrs.get("fileKey");
     }

@@ -1,7 +1,8 @@
 package io.nfscsi.snapshot;
 
-import io.nfscsi.snapshot.Fs.ErrnoException;
-import io.nfscsi.snapshot.Fs.Stat;
+import io.nfscsi.posix.DirCalls;
+import io.nfscsi.posix.ErrnoException;
+import io.nfscsi.posix.DirCalls.Stat;
 import java.io.FilterOutputStream;
 import java.io.IOException;
 import java.io.OutputStream;
@@ -84,7 +85,7 @@ public final class Archiver {
         }
     }
 
-    private final Fs fs;
+    private final DirCalls fs;
     private final TarArchiveOutputStream tar;
     private final Progress progress;
     private final Map<FileId, String> linkTargets = new HashMap<>();
@@ -98,7 +99,7 @@ public final class Archiver {
     private long reportedEntries;
     private long reportedBytes;
 
-    private Archiver(Fs fs, TarArchiveOutputStream tar, Progress progress) {
+    private Archiver(DirCalls fs, TarArchiveOutputStream tar, Progress progress) {
         this.fs = fs;
         this.tar = tar;
         this.progress = progress;
@@ -122,7 +123,7 @@ public final class Archiver {
         if (threads < 1) {
             throw new IllegalArgumentException("threads must be at least 1, not " + threads);
         }
-        try (Fs fs = new Fs()) {
+        try (DirCalls fs = new DirCalls()) {
             int root = fs.openTrustedDir(sourceDir);
             OutputStream compressed = null;
             try {
@@ -251,12 +252,12 @@ public final class Archiver {
             }
         }
         return switch (stat.type()) {
-            case Fs.S_IFDIR -> directory(dirFd, rawName, relative, stat);
-            case Fs.S_IFREG -> {
+            case DirCalls.S_IFDIR -> directory(dirFd, rawName, relative, stat);
+            case DirCalls.S_IFREG -> {
                 file(dirFd, rawName, relative);
                 yield null;
             }
-            case Fs.S_IFLNK -> {
+            case DirCalls.S_IFLNK -> {
                 symlink(dirFd, rawName, relative, stat);
                 yield null;
             }
@@ -278,7 +279,7 @@ public final class Archiver {
         try {
             fd = fs.openDir(parentFd, rawName, relative);
         } catch (ErrnoException e) {
-            if (vanished(e) || e.errno() == Fs.ELOOP || e.errno() == Fs.ENOTDIR) {
+            if (vanished(e) || e.errno() == ErrnoException.ELOOP || e.errno() == ErrnoException.ENOTDIR) {
                 skip(relative, "it vanished or changed while the snapshot was taken");
                 return null;
             }
@@ -301,7 +302,7 @@ public final class Archiver {
         try {
             fd = fs.openRead(dirFd, rawName, relative);
         } catch (ErrnoException e) {
-            if (vanished(e) || e.errno() == Fs.ELOOP) {
+            if (vanished(e) || e.errno() == ErrnoException.ELOOP) {
                 skip(relative, "it vanished or changed while the snapshot was taken");
                 return;
             }
@@ -366,7 +367,7 @@ public final class Archiver {
         try {
             rawTarget = fs.readlink(dirFd, rawName, relative);
         } catch (ErrnoException e) {
-            if (vanished(e) || e.errno() == Fs.EINVAL) { // EINVAL: no longer a link
+            if (vanished(e) || e.errno() == ErrnoException.EINVAL) { // EINVAL: no longer a link
                 skip(relative, "it vanished or changed while the snapshot was taken");
                 return;
             }
@@ -505,7 +506,7 @@ public final class Archiver {
     }
 
     private static boolean vanished(ErrnoException e) {
-        return e.errno() == Fs.ENOENT || e.errno() == Fs.ESTALE;
+        return e.errno() == ErrnoException.ENOENT || e.errno() == ErrnoException.ESTALE;
     }
 
     private static String kind(int type) {

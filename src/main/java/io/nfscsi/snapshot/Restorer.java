@@ -1,7 +1,8 @@
 package io.nfscsi.snapshot;
 
-import io.nfscsi.snapshot.Fs.ErrnoException;
-import io.nfscsi.snapshot.Fs.Stat;
+import io.nfscsi.posix.DirCalls;
+import io.nfscsi.posix.ErrnoException;
+import io.nfscsi.posix.DirCalls.Stat;
 import java.io.BufferedInputStream;
 import java.io.FilterInputStream;
 import java.io.IOException;
@@ -89,7 +90,7 @@ public final class Restorer {
         void run() throws ErrnoException;
     }
 
-    private final Fs fs;
+    private final DirCalls fs;
     private final Path target;
     private final int root;
     private final Progress progress;
@@ -105,7 +106,7 @@ public final class Restorer {
     private long reportedEntries;
     private long reportedBytes;
 
-    private Restorer(Fs fs, Path target, int root, Progress progress) {
+    private Restorer(DirCalls fs, Path target, int root, Progress progress) {
         this.fs = fs;
         this.target = target;
         this.root = root;
@@ -134,7 +135,7 @@ public final class Restorer {
      *                                    cannot be written
      */
     public static Result restore(InputStream in, Path targetDir, Progress progress) throws IOException {
-        try (Fs fs = new Fs()) {
+        try (DirCalls fs = new DirCalls()) {
             int root = fs.openTrustedDir(targetDir);
             Restorer restorer = new Restorer(fs, targetDir, root, progress);
             try {
@@ -291,13 +292,13 @@ public final class Restorer {
         try {
             fd = fs.openDir(parent, name, key);
         } catch (ErrnoException e) {
-            if (e.errno() != Fs.ENOENT || !create) {
+            if (e.errno() != ErrnoException.ENOENT || !create) {
                 throw refusal(entry, key, e);
             }
             try {
                 fs.mkdir(parent, name, 0755, key);
             } catch (ErrnoException raced) {
-                if (raced.errno() != Fs.EEXIST) {
+                if (raced.errno() != ErrnoException.EEXIST) {
                     throw raced;
                 }
             }
@@ -313,9 +314,9 @@ public final class Restorer {
 
     private static IOException refusal(String entry, String directory, ErrnoException e) {
         return switch (e.errno()) {
-            case Fs.ELOOP -> new RejectedException(entry, "would be reached through the symbolic link " + directory);
-            case Fs.ENOTDIR -> new RejectedException(entry, "is below " + directory + ", which is not a directory");
-            case Fs.ENOENT -> new RejectedException(entry, "links into " + directory
+            case ErrnoException.ELOOP -> new RejectedException(entry, "would be reached through the symbolic link " + directory);
+            case ErrnoException.ENOTDIR -> new RejectedException(entry, "is below " + directory + ", which is not a directory");
+            case ErrnoException.ENOENT -> new RejectedException(entry, "links into " + directory
                     + ", which does not exist before it in the archive");
             default -> e;
         };
@@ -325,7 +326,7 @@ public final class Restorer {
         try {
             fs.mkdir(parent, name, 0700, entry.getName());
         } catch (ErrnoException e) {
-            if (e.errno() != Fs.EEXIST) {
+            if (e.errno() != ErrnoException.EEXIST) {
                 throw e;
             }
             if (!fs.stat(parent, name, entry.getName()).isDirectory()) {
@@ -365,7 +366,7 @@ public final class Restorer {
         try {
             return fs.createFile(parent, name, entry.getName());
         } catch (ErrnoException e) {
-            if (e.errno() != Fs.EEXIST) {
+            if (e.errno() != ErrnoException.EEXIST) {
                 throw e;
             }
             removeEarlier(entry, parent, name);
@@ -383,7 +384,7 @@ public final class Restorer {
         try {
             fs.symlink(target, parent, name, shown);
         } catch (ErrnoException e) {
-            if (e.errno() != Fs.EEXIST) {
+            if (e.errno() != ErrnoException.EEXIST) {
                 throw e;
             }
             removeEarlier(entry, parent, name);
@@ -411,7 +412,7 @@ public final class Restorer {
         try {
             targetStat = fs.stat(targetParent, targetName, shown);
         } catch (ErrnoException e) {
-            if (e.errno() == Fs.ENOENT) {
+            if (e.errno() == ErrnoException.ENOENT) {
                 throw new RejectedException(shown, "is a hard link to " + entry.getLinkName()
                         + ", which does not exist before it in the archive");
             }
@@ -423,7 +424,7 @@ public final class Restorer {
         try {
             fs.link(targetParent, targetName, parent, name, shown);
         } catch (ErrnoException e) {
-            if (e.errno() != Fs.EEXIST) {
+            if (e.errno() != ErrnoException.EEXIST) {
                 throw e;
             }
             removeEarlier(entry, parent, name);
@@ -468,7 +469,7 @@ public final class Restorer {
         try {
             chown.run();
         } catch (ErrnoException e) {
-            if (e.errno() != Fs.EPERM && e.errno() != Fs.EINVAL) {
+            if (e.errno() != ErrnoException.EPERM && e.errno() != ErrnoException.EINVAL) {
                 throw e;
             }
             owners = false;

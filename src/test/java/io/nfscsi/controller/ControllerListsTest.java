@@ -12,6 +12,7 @@ import io.nfscsi.mount.MountException;
 import io.nfscsi.mount.MountTable;
 import io.nfscsi.mount.Mounter;
 import io.nfscsi.mount.Posix;
+import io.nfscsi.posix.FsStats;
 import io.nfscsi.testing.FakeMounter;
 import io.nfscsi.testing.InProcessCsi;
 import io.nfscsi.volume.OnDelete;
@@ -192,8 +193,8 @@ class ControllerListsTest {
 
     @Test
     void distinctAvailable_oneDeviceOrOneServerWithEqualCounts_isOneFileSystem() {
-        var fs = new Posix.FsStats(100, 40, 60, 1000, 900, 100);
-        var other = new Posix.FsStats(100, 41, 59, 1000, 900, 100);
+        var fs = new FsStats(100, 40, 60, 1000, 900, 100);
+        var other = new FsStats(100, 41, 59, 1000, 900, 100);
         assertThat(Provisioner.distinctAvailable(List.of())).isZero();
         assertThat(Provisioner.distinctAvailable(List.of(new Provisioner.ShareStat("s", 1L, fs),
                 new Provisioner.ShareStat("s", 1L, fs)))).as("one device").isEqualTo(40);

@@ -8,6 +8,7 @@ import io.nfscsi.concurrent.Deadline;
 import io.grpc.Status;
 import io.nfscsi.error.CsiException;
 import io.nfscsi.fs.TreeCopier.Result;
+import io.nfscsi.posix.PathCalls;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.FileVisitResult;
@@ -106,12 +107,12 @@ class TreeCopierTest {
         Files.createSymbolicLink(source.resolve("owned-link"), Path.of("owned"));
         Files.createDirectory(source.resolve("readonly"));
         Files.writeString(source.resolve("readonly/inside"), "x");
-        TargetAttributes.chmod(source.resolve("suid"), 04755);
-        TargetAttributes.chmod(source.resolve("sgid"), 02775);
-        TargetAttributes.chmod(source.resolve("sticky"), 01777);
-        TargetAttributes.chmod(source.resolve("private"), 0600);
-        TargetAttributes.chmod(source.resolve("readonly"), 0500);
-        TargetAttributes.chmod(source, 0750);
+        PathCalls.chmod(source.resolve("suid"), 04755);
+        PathCalls.chmod(source.resolve("sgid"), 02775);
+        PathCalls.chmod(source.resolve("sticky"), 01777);
+        PathCalls.chmod(source.resolve("private"), 0600);
+        PathCalls.chmod(source.resolve("readonly"), 0500);
+        PathCalls.chmod(source, 0750);
         for (String owned : List.of("owned", "owned-link", "sgid", "sgid/inside", "a/b/c", "")) {
             Files.setAttribute(source.resolve(owned), "unix:uid", 1234, NOFOLLOW_LINKS);
             Files.setAttribute(source.resolve(owned), "unix:gid", 5678, NOFOLLOW_LINKS);
@@ -282,7 +283,7 @@ class TreeCopierTest {
         Files.writeString(source.resolve("dir/f"), "x");
         Path target = Files.createDirectory(work.resolve("target"));
         Files.setAttribute(target, "unix:gid", 5678);
-        TargetAttributes.chmod(target, 02775);
+        PathCalls.chmod(target, 02775);
 
         TreeCopier.copy(source, target, 2, minutes(), TreeCopier.Progress.NONE);
 
@@ -409,10 +410,10 @@ class TreeCopierTest {
             Files.setAttribute(p, "unix:gid", owner[1], NOFOLLOW_LINKS);
             if (!Files.isSymbolicLink(p)) {
                 boolean dir = Files.isDirectory(p, NOFOLLOW_LINKS);
-                TargetAttributes.chmod(p, (dir ? DIRECTORY_MODES : FILE_MODES)[e.modePick()]);
+                PathCalls.chmod(p, (dir ? DIRECTORY_MODES : FILE_MODES)[e.modePick()]);
             }
             FileTime time = FileTime.from(Instant.ofEpochSecond(e.time(), e.size()));
-            TargetAttributes.setTimes(p, time, time);
+            PathCalls.setTimes(p, time, time);
         }
     }
 
@@ -423,14 +424,14 @@ class TreeCopierTest {
         Files.walkFileTree(root, new SimpleFileVisitor<>() {
             @Override
             public FileVisitResult visitFile(Path f, BasicFileAttributes attrs) throws IOException {
-                TargetAttributes.setTimes(f, OLD, OLD); // the JDK's setTimes opens the file: a FIFO would block it
+                PathCalls.setTimes(f, OLD, OLD); // the JDK's setTimes opens the file: a FIFO would block it
                 return FileVisitResult.CONTINUE;
             }
 
             @Override
             public FileVisitResult postVisitDirectory(Path d, IOException e) throws IOException {
                 if (!d.equals(root)) {
-                    TargetAttributes.setTimes(d, OLD, OLD);
+                    PathCalls.setTimes(d, OLD, OLD);
                 }
                 return FileVisitResult.CONTINUE;
             }
