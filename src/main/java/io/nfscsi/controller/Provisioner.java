@@ -1,6 +1,7 @@
 package io.nfscsi.controller;
 
 import io.nfscsi.concurrent.Deadline;
+import io.nfscsi.concurrent.TreeWorkPool;
 import io.nfscsi.controller.SharePool.Lease;
 import io.nfscsi.controller.SharePool.ShareKey;
 import io.nfscsi.controller.VolumeRecords.Record;
@@ -64,20 +65,20 @@ final class Provisioner {
     private final Clock clock;
     private final OnDelete defaultOnDelete;
     private final Duration mountTimeout;
-    private final int deleteParallelism;
+    private final TreeWorkPool treeWork;
     private final Jobs jobs;
     /** What ListVolumes last found on each share, to report while the share is unreachable; not kept on restart. */
     private final Map<NfsSource, List<Listed>> lastListed = new java.util.concurrent.ConcurrentHashMap<>();
     private Snapshots snapshots;
 
     Provisioner(SharePool pool, BoundedIo io, Clock clock, OnDelete defaultOnDelete, Duration mountTimeout,
-                int deleteParallelism, Jobs jobs) {
+                TreeWorkPool treeWork, Jobs jobs) {
         this.pool = pool;
         this.io = io;
         this.clock = clock;
         this.defaultOnDelete = defaultOnDelete;
         this.mountTimeout = mountTimeout;
-        this.deleteParallelism = deleteParallelism;
+        this.treeWork = treeWork;
         this.jobs = jobs;
     }
 
@@ -218,7 +219,7 @@ final class Provisioner {
             finish(root, name, params, options, capacityBytes, ContentSource.NONE, null, deadline);
         } catch (RuntimeException e) {
             if (made) {
-                TreeDeleter.delete(root, Path.of(params.subDir()), deleteParallelism, deadline);
+                TreeDeleter.delete(root, Path.of(params.subDir()), treeWork, deadline);
                 TreeDeleter.removeEmptyParents(root, Path.of(params.subDir()));
             }
             if (made || claimedNow) {
@@ -241,7 +242,7 @@ final class Provisioner {
                 // the directory is claimed by this volume: one without a record is what an interrupted fill left
                 if (Files.exists(SafePaths.resolveUnder(root, params.subDir()), LinkOption.NOFOLLOW_LINKS)) {
                     log.info("volume {}: removing what an interrupted fill left in {}", name, params.subDir());
-                    TreeDeleter.delete(root, Path.of(params.subDir()), deleteParallelism, forever);
+                    TreeDeleter.delete(root, Path.of(params.subDir()), treeWork, forever);
                 }
                 SafePaths.createDirectories(root, params.subDir());
                 Path dir = SafePaths.resolveUnder(root, params.subDir());
@@ -250,7 +251,7 @@ final class Provisioner {
                     case ContentSource.FromVolume(VolumeId volume) -> {
                         try (Lease from = leaseFor(volume, Deadline.after(2, TimeUnit.MINUTES))) {
                             var r = TreeCopier.copy(SafePaths.resolveUnder(from.root(), volume.subDir()), dir,
-                                    deleteParallelism, forever, job::progress);
+                                    treeWork, forever, job::progress);
                             log.info("volume {}: cloned {} files, {} directories, {} links, {} bytes ({} skipped)",
                                     name, r.files(), r.directories(), r.symlinks(), r.bytes(), r.skipped());
                         }
@@ -261,7 +262,7 @@ final class Provisioner {
             } catch (IOException | RuntimeException e) {
                 boolean cancelled = job.isCancelled();
                 Thread.interrupted(); // a cancel interrupts this thread; the clean-up below must still run
-                TreeDeleter.delete(root, Path.of(params.subDir()), deleteParallelism, forever);
+                TreeDeleter.delete(root, Path.of(params.subDir()), treeWork, forever);
                 TreeDeleter.removeEmptyParents(root, Path.of(params.subDir()));
                 SubDirClaims.release(root, params.subDir(), name);
                 if (cancelled) {
@@ -277,7 +278,7 @@ final class Provisioner {
         try (Lease ignored = snapshots.leaseArchive(snapshot, Deadline.after(2, TimeUnit.MINUTES), archive);
              InputStream in = new BufferedInputStream(Files.newInputStream(archive[0], LinkOption.NOFOLLOW_LINKS),
                      1 << 20)) {
-            var r = Restorer.restore(in, dir, job::progress);
+            var r = Restorer.restore(in, dir, treeWork, job::progress);
             log.info("restored {} entries, {} bytes from {}", r.entries(), r.bytes(), archive[0]);
         } catch (Restorer.RejectedException e) {
             throw new CsiException.FailedPrecondition("snapshot " + snapshot.format() + " cannot be restored: "
@@ -389,7 +390,7 @@ final class Provisioner {
             switch (policy) {
                 case DELETE -> {
                     if (exists) {
-                        var result = TreeDeleter.delete(root, Path.of(id.subDir()), deleteParallelism, deadline);
+                        var result = TreeDeleter.delete(root, Path.of(id.subDir()), treeWork, deadline);
                         log.info("deleted volume {}: {} files, {} directories", id.format(), result.files(),
                                 result.directories());
                     }

@@ -50,8 +50,6 @@ final class HandleCache {
     private final Dir root;
     private final int budget;
     private final Function<Dir, RuntimeException> replaced;
-    private final Runnable opened;
-    private final Runnable closed;
     /** Directories whose handle was open and unused when last released, oldest first: the order of closing. */
     private final ConcurrentLinkedQueue<Dir> idle = new ConcurrentLinkedQueue<>();
     private final Set<SecureDirectoryStream<Path>> openHandles = ConcurrentHashMap.newKeySet();
@@ -64,15 +62,11 @@ final class HandleCache {
      * @param root       the walk's top directory, whose handle stays open (never idle) until {@link #closeAll}
      * @param budget     open handles above which idle ones are closed
      * @param replaced   the failure for a directory reopened with another device and inode than it had
-     * @param opened     told of every handle opened (the root's excepted); {@code closed} of every one closed
      */
-    HandleCache(Dir root, SecureDirectoryStream<Path> rootHandle, int budget, Function<Dir, RuntimeException> replaced,
-                Runnable opened, Runnable closed) {
+    HandleCache(Dir root, SecureDirectoryStream<Path> rootHandle, int budget, Function<Dir, RuntimeException> replaced) {
         this.root = root;
         this.budget = budget;
         this.replaced = replaced;
-        this.opened = opened;
-        this.closed = closed;
         root.handle = rootHandle;
         root.users = 1;
     }
@@ -242,7 +236,6 @@ final class HandleCache {
             throw e;
         }
         openHandles.add(handle);
-        opened.run();
         peakOpen.accumulateAndGet(open.incrementAndGet(), Math::max);
         return handle;
     }
@@ -260,7 +253,6 @@ final class HandleCache {
     private void close(SecureDirectoryStream<Path> handle) {
         if (openHandles.remove(handle)) {
             open.decrementAndGet();
-            closed.run();
         }
         Dirs.closeQuietly(handle);
     }

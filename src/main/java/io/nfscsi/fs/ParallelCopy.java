@@ -4,6 +4,7 @@ import static java.nio.file.LinkOption.NOFOLLOW_LINKS;
 import static java.util.concurrent.TimeUnit.NANOSECONDS;
 
 import io.nfscsi.concurrent.Deadline;
+import io.nfscsi.concurrent.TreeWorkPool;
 import io.nfscsi.error.CsiException;
 import java.io.IOException;
 import java.nio.file.DirectoryIteratorException;
@@ -26,7 +27,7 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Copying a small file over NFS is a dozen round trips, so the work is cut into tasks that never wait for one
  * another (list a directory; copy a batch of its entries; finish a directory once its count of unfinished work drops
- * to zero) and run by a pool of {@code parallelism} platform threads, as in {@link ParallelDelete}, whose reasons
+ * to zero) and run on the shared walkers of the {@link TreeWorkPool}, as in {@link ParallelDelete}, whose reasons
  * (LIFO per thread, so depth-first; no virtual threads) hold here too.
  *
  * <p>The source is reached only through directory handles: every directory through its parent's handle, opened with
@@ -34,8 +35,9 @@ import org.slf4j.LoggerFactory;
  * its directory's handle with {@code O_NOFOLLOW}. Java offers no handle-relative call for what a copy also needs
  * (the full mode, numeric owner, link count, a link's text), so those are read by path, and used only when the path
  * leads to the inode the handle saw: a directory above that was swapped for a link makes the path lead elsewhere,
- * and is refused. Handles are closed once a directory's own entries are done, or earlier, when idle and over budget;
- * a directory is reopened from its nearest open ancestor, checked against the inode it had.
+ * and is refused. Handles ({@link HandleCache}) are closed once a directory's own entries are done, or earlier,
+ * when idle and over budget; a directory is reopened from its nearest open ancestor, checked against the inode it
+ * had. The copy of one entry is {@link ContentCopy}'s, its attributes {@link CopyAttributes}.
  *
  * <p>The target is written by path, below the target root, which must be empty and which only this copy writes to:
  * every entry is created new ({@code O_EXCL}, mkdir, symlink, link) under a directory this copy created, so no path
@@ -92,6 +94,8 @@ final class ParallelCopy {
     private final Deadline deadline;
     private final Object targetKey;
     private final RunControl control;
+    /** Gives back the handle budget leased for this walk, once its last handle is closed. */
+    private final Runnable leaseEnd;
     private final Node root;
     private final HandleCache handles;
     private final ContentCopy.Tally tally = new ContentCopy.Tally();
@@ -99,14 +103,15 @@ final class ParallelCopy {
 
     private ParallelCopy(SecureDirectoryStream<Path> sourceHandle, Path sourceRoot, Object sourceKey,
                          CopyAttributes rootAttributes, Path targetRoot, Object targetKey, String context,
-                         int parallelism, Deadline deadline, int handleBudget) {
+                         TreeWorkPool pool, Deadline deadline, int handleBudget, Runnable leaseEnd) {
         this.context = context;
         this.deadline = deadline;
         this.targetKey = targetKey;
-        this.control = new RunControl(context, deadline, parallelism);
+        this.leaseEnd = leaseEnd;
+        this.control = new RunControl(context, deadline, pool);
         this.root = new Node(null, null, sourceRoot, targetRoot, sourceKey, rootAttributes);
         this.handles = new HandleCache(root, sourceHandle, handleBudget,
-                dir -> replaced(((Node) dir).parent(), dir.name), () -> { }, () -> { });
+                dir -> replaced(((Node) dir).parent(), dir.name));
         this.contents = new ContentCopy(control, deadline, tally,
                 source -> replaced(root.source.relativize(source).toString()));
     }
@@ -118,6 +123,7 @@ final class ParallelCopy {
      *
      * @param context      what is being done, to start messages ("copying a to b")
      * @param handleBudget open directory handles above which idle ones are closed
+     * @param leaseEnd     run once every handle is closed: gives the budget back
      * @param progress     told about once every {@link #PROGRESS_INTERVAL}, on the calling thread
      * @throws CsiException.DeadlineExceeded   when the deadline expires first; what was copied stays
      * @throws CsiException.Aborted            when a source entry was replaced while it was being copied
@@ -127,9 +133,10 @@ final class ParallelCopy {
      */
     static Outcome run(SecureDirectoryStream<Path> sourceHandle, Path sourceRoot, Object sourceKey,
                        CopyAttributes rootAttributes, Path targetRoot, Object targetKey, String context,
-                       int parallelism, Deadline deadline, int handleBudget, TreeCopier.Progress progress) {
+                       TreeWorkPool pool, Deadline deadline, int handleBudget, Runnable leaseEnd,
+                       TreeCopier.Progress progress) {
         ParallelCopy run = new ParallelCopy(sourceHandle, sourceRoot, sourceKey, rootAttributes, targetRoot,
-                targetKey, context, parallelism, deadline, handleBudget);
+                targetKey, context, pool, deadline, handleBudget, leaseEnd);
         run.control.fork(() -> run.list(run.root));
         run.await(progress);
         Throwable failed = run.control.failure();
@@ -163,7 +170,10 @@ final class ParallelCopy {
             Thread.currentThread().interrupt();
             control.fail(e);
         }
-        control.shutDown(handles::closeAll, "fs-copy-cleanup");
+        control.shutDown(() -> {
+            handles.closeAll();
+            leaseEnd.run();
+        });
     }
 
     private String shown(Node dir, Path name) {

@@ -3,6 +3,7 @@ package io.nfscsi.fs;
 import static java.util.concurrent.TimeUnit.NANOSECONDS;
 
 import io.nfscsi.concurrent.Deadline;
+import io.nfscsi.concurrent.TreeWorkPool;
 import io.nfscsi.error.CsiException;
 import java.io.IOException;
 import java.nio.file.DirectoryIteratorException;
@@ -21,16 +22,14 @@ import java.util.concurrent.atomic.AtomicLong;
  *
  * <p>Over NFS every call is a round trip, so the work is cut into tasks that never wait for one another (list a
  * directory; lstat and unlink a batch of its entries; remove a directory once its count of unfinished work drops to
- * zero), run by a pool of {@code parallelism} platform threads: that many calls are in flight whenever there is
- * that much work. Platform threads, because the JDK does not compensate a virtual thread's carrier for these
- * file-system calls, so virtual threads would cap the calls in flight at the number of cores. The pool is LIFO per
- * thread, so each thread goes depth-first, and idle threads steal the oldest, largest pieces of work.
+ * zero), run on the shared walkers of the {@link TreeWorkPool}: as many calls are in flight as there are walkers,
+ * whenever there is that much work. Platform threads, because the JDK does not compensate a virtual thread's
+ * carrier for these file-system calls, so virtual threads would cap the calls in flight at the number of cores, and
+ * pin the carriers that gRPC calls need. The walkers are LIFO per thread, so each goes depth-first, and idle ones
+ * steal the oldest, largest pieces of work.
  *
- * <p>Every directory is reached through the open handle of its parent and opened with {@code O_NOFOLLOW}. Handles
- * are closed when idle once more than a budget are open, and reopened on demand: from the parent's handle, or,
- * going up, through the child's {@code ..}; a reopened directory must have the device and inode it had when first
- * opened. No step recurses, so neither the Java stack nor the number of open handles grows with the tree's depth;
- * a tree deeper than the budget costs extra opens instead.
+ * <p>Every directory is reached through the open handle of its parent and opened with {@code O_NOFOLLOW}; handles
+ * are kept by a {@link HandleCache}, reopened going up through the child's {@code ..}.
  *
  * <p>Between the lstat that finds a directory and the open of it, a pod still writing to the tree could put a FIFO
  * in its place: the open would then block (the JDK opens without {@code O_DIRECTORY} or {@code O_NONBLOCK}). The
@@ -72,20 +71,22 @@ final class ParallelDelete {
     private final String context;
     private final Deadline deadline;
     private final RunControl control;
+    /** Gives back the handle budget leased for this walk, once its last handle is closed. */
+    private final Runnable leaseEnd;
     private final Node base;
     private final HandleCache handles;
     private final AtomicLong files = new AtomicLong();
     private final AtomicLong directories = new AtomicLong();
 
-    private ParallelDelete(SecureDirectoryStream<Path> parent, String context, int parallelism, Deadline deadline,
-                           int handleBudget) {
+    private ParallelDelete(SecureDirectoryStream<Path> parent, String context, TreeWorkPool pool, Deadline deadline,
+                           int handleBudget, Runnable leaseEnd) {
         this.context = context;
         this.deadline = deadline;
-        this.control = new RunControl(context, deadline, parallelism);
+        this.leaseEnd = leaseEnd;
+        this.control = new RunControl(context, deadline, pool);
         this.base = new Node(null, null);
         this.handles = new HandleCache(base, parent, handleBudget, dir -> new CsiException.Aborted(context
-                + ": a directory was replaced by another while it was being emptied; retry continues"), () -> { },
-                () -> { });
+                + ": a directory was replaced by another while it was being emptied; retry continues"));
     }
 
     /**
@@ -94,13 +95,14 @@ final class ParallelDelete {
      *
      * @param context      what is being done, to start messages ("deleting a/b")
      * @param handleBudget open directory handles above which idle ones are closed
+     * @param leaseEnd     run once every handle is closed: gives the budget back
      * @throws CsiException.DeadlineExceeded when the deadline expires first; what was removed stays removed
      * @throws CsiException.Aborted          when a directory was replaced by another while it was being emptied
      * @throws CsiException.Internal         on any other failure of a file-system call
      */
-    static Outcome run(SecureDirectoryStream<Path> parent, Path name, String context, int parallelism,
-                       Deadline deadline, int handleBudget) {
-        ParallelDelete run = new ParallelDelete(parent, context, parallelism, deadline, handleBudget);
+    static Outcome run(SecureDirectoryStream<Path> parent, Path name, String context, TreeWorkPool pool,
+                       Deadline deadline, int handleBudget, Runnable leaseEnd) {
+        ParallelDelete run = new ParallelDelete(parent, context, pool, deadline, handleBudget, leaseEnd);
         Node target = new Node(run.base, name);
         run.fork(() -> run.list(target));
         run.await();
@@ -122,7 +124,10 @@ final class ParallelDelete {
             Thread.currentThread().interrupt();
             fail(e);
         }
-        control.shutDown(handles::closeAll, "fs-delete-cleanup");
+        control.shutDown(() -> {
+            handles.closeAll();
+            leaseEnd.run();
+        });
     }
 
     private CsiException describe(Throwable failed) {

@@ -1,5 +1,6 @@
 package io.nfscsi.snapshot;
 
+import io.nfscsi.concurrent.TreeWorkPool;
 import io.nfscsi.posix.DirCalls;
 import io.nfscsi.posix.ErrnoException;
 import io.nfscsi.posix.DirCalls.Stat;
@@ -111,23 +112,20 @@ public final class Archiver {
      * caller deletes.
      *
      * @param sourceDir   the volume's directory; trusted (a link to it is followed), nothing below it is
-     * @param compression {@link Compression#GZIP} compresses on {@code threads} threads, {@link Compression#ZSTD}
-     *                    with {@code threads} workers
-     * @param threads     compressing threads, at least 1; the available processors is a good value
+     * @param compression {@link Compression#GZIP} compresses on the pool's compressing threads
+     * @param pool        compresses, and lends the directory descriptors (waited for) and compression buffers
      * @param progress    told how far it has got; {@link Progress#NONE} if nobody is listening
      * @throws IOException when the source cannot be read (other than entries vanishing), or {@code out} written;
-     *                     for {@link Compression#ZSTD}, also when zstd's native library cannot be loaded
+     *                     for {@link Compression#ZSTD}, also when zstd's native library cannot be loaded; an
+     *                     {@link java.io.InterruptedIOException} when interrupted while waiting for the pool
      */
-    public static Result archive(Path sourceDir, OutputStream out, Compression compression, int threads,
+    public static Result archive(Path sourceDir, OutputStream out, Compression compression, TreeWorkPool pool,
                                  Progress progress) throws IOException {
-        if (threads < 1) {
-            throw new IllegalArgumentException("threads must be at least 1, not " + threads);
-        }
-        try (DirCalls fs = new DirCalls()) {
+        try (Descriptors ignored = Descriptors.lease(pool, OPEN_DIRECTORIES + 2); DirCalls fs = new DirCalls()) {
             int root = fs.openTrustedDir(sourceDir);
             OutputStream compressed = null;
             try {
-                compressed = compression.compress(new KeepOpen(out), threads);
+                compressed = compression.compress(new KeepOpen(out), pool);
                 // UTF-8, as pax requires for its records and as GNU tar writes names on a UTF-8 system.
                 TarArchiveOutputStream tar = new TarArchiveOutputStream(compressed, StandardCharsets.UTF_8.name());
                 compressed = tar;

@@ -1,5 +1,6 @@
 package io.nfscsi.snapshot;
 
+import io.nfscsi.concurrent.TreeWorkPool;
 import io.nfscsi.posix.DirCalls;
 import io.nfscsi.posix.ErrnoException;
 import io.nfscsi.posix.DirCalls.Stat;
@@ -128,21 +129,24 @@ public final class Restorer {
      * marker; does not close {@code in}.
      *
      * @param targetDir an existing, empty directory; trusted (a link to it is followed), nothing below it is
+     * @param pool      reads ahead, and lends the directory descriptors and read-ahead buffers (waited for)
      * @param progress  told how far it has got; {@link Progress#NONE} if nobody is listening
      * @throws RejectedException          when an entry is refused; the target then holds what came before it
      * @throws DirectoryNotEmptyException when {@code targetDir} is not empty
      * @throws IOException                when the archive is empty (0 bytes), corrupt or truncated, or the target
      *                                    cannot be written
      */
-    public static Result restore(InputStream in, Path targetDir, Progress progress) throws IOException {
-        try (DirCalls fs = new DirCalls()) {
+    public static Result restore(InputStream in, Path targetDir, TreeWorkPool pool, Progress progress)
+            throws IOException {
+        // the open directories, the root, a file being written and the one being linked to
+        try (Descriptors ignored = Descriptors.lease(pool, OPEN_DIRECTORIES + 3); DirCalls fs = new DirCalls()) {
             int root = fs.openTrustedDir(targetDir);
             Restorer restorer = new Restorer(fs, targetDir, root, progress);
             try {
                 if (!fs.list(root, targetDir).isEmpty()) {
                     throw new DirectoryNotEmptyException(targetDir.toString());
                 }
-                try (InputStream archive = decompressed(in)) {
+                try (InputStream archive = decompressed(in, pool)) {
                     restorer.extract(new TarArchiveInputStream(archive, StandardCharsets.UTF_8.name()));
                 }
                 restorer.finishDirectories();
@@ -157,7 +161,7 @@ public final class Restorer {
     }
 
     /** The tar stream inside {@code in}, decompressed on a thread of its own; closing it leaves {@code in} open. */
-    private static InputStream decompressed(InputStream in) throws IOException {
+    private static InputStream decompressed(InputStream in, TreeWorkPool pool) throws IOException {
         BufferedInputStream buffered = new BufferedInputStream(new KeepOpen(in), 1 << 16);
         buffered.mark(4);
         byte[] magic = buffered.readNBytes(4);
@@ -175,7 +179,7 @@ public final class Restorer {
         } else {
             tar = buffered;
         }
-        return new ReadAheadInputStream(tar, READ_AHEAD_CHUNK, READ_AHEAD_CHUNKS, "restore-read-ahead");
+        return new ReadAheadInputStream(tar, READ_AHEAD_CHUNK, READ_AHEAD_CHUNKS, pool);
     }
 
     private void extract(TarArchiveInputStream tar) throws IOException {

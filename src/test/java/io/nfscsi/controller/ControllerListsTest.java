@@ -15,6 +15,7 @@ import io.nfscsi.mount.Posix;
 import io.nfscsi.posix.FsStats;
 import io.nfscsi.testing.FakeMounter;
 import io.nfscsi.testing.InProcessCsi;
+import io.nfscsi.testing.TestPools;
 import io.nfscsi.volume.OnDelete;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -109,7 +110,7 @@ class ControllerListsTest {
             shares.add(ControllerSettings.Share.parse("--share", flag));
         }
         service = ControllerService.create(new ControllerSettings(workingDir, mounter, new BoundedIo(8), clock,
-                OnDelete.DELETE, Duration.ofSeconds(5), Duration.ofMinutes(5), false, 4, Duration.ZERO,
+                OnDelete.DELETE, Duration.ofSeconds(5), Duration.ofMinutes(5), false, TestPools.walkers(4), Duration.ZERO,
                 Duration.ofSeconds(10), shares));
         csi = new InProcessCsi(service);
         controller = ControllerGrpc.newBlockingStub(csi.channel()).withDeadlineAfter(30, TimeUnit.SECONDS);
