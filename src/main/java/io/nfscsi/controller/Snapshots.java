@@ -4,6 +4,7 @@ import io.nfscsi.concurrent.Deadline;
 import io.nfscsi.controller.SharePool.Lease;
 import io.nfscsi.controller.SharePool.ShareKey;
 import io.nfscsi.error.CsiException;
+import io.nfscsi.fs.RecordFile;
 import io.nfscsi.fs.SafePaths;
 import io.nfscsi.fs.TreeDeleter;
 import io.nfscsi.snapshot.Archiver;
@@ -14,15 +15,11 @@ import io.nfscsi.volume.VolumeId;
 import java.io.BufferedOutputStream;
 import java.io.IOException;
 import java.io.OutputStream;
-import java.io.Reader;
-import java.io.StringWriter;
 import java.nio.channels.Channels;
 import java.nio.channels.FileChannel;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
-import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
@@ -396,37 +393,29 @@ final class Snapshots {
     // ---- records ----
 
     static Optional<Properties> readRecord(Path root, String name) {
-        Path file = root.resolve(RECORDS).resolve(name + ".properties");
-        try (Reader in = Files.newBufferedReader(file, StandardCharsets.UTF_8)) {
-            Properties p = new Properties();
-            p.load(in);
-            return Optional.of(p);
-        } catch (NoSuchFileException e) {
-            return Optional.empty();
-        } catch (IOException | IllegalArgumentException e) {
-            // IllegalArgumentException: a malformed unicode escape, which only a damaged record holds
+        Path file = recordFile(root, name);
+        try {
+            return RecordFile.read(file);
+        } catch (IOException e) {
             throw new CsiException.Internal("cannot read snapshot record " + file + ": " + e, e);
         }
     }
 
     static void writeRecord(Path root, String name, Properties record) {
-        Path dir = root.resolve(RECORDS);
-        Path temp = dir.resolve("." + UUID.randomUUID() + ".tmp");
         try {
-            Files.createDirectories(dir);
-            StringWriter text = new StringWriter();
-            record.store(text, "nfs-csi snapshot record");
-            Files.writeString(temp, text.toString(), StandardCharsets.UTF_8, StandardOpenOption.CREATE_NEW);
-            Files.move(temp, dir.resolve(name + ".properties"), StandardCopyOption.ATOMIC_MOVE,
-                    StandardCopyOption.REPLACE_EXISTING);
+            RecordFile.write(recordFile(root, name), record, "nfs-csi snapshot record");
         } catch (IOException e) {
             throw new CsiException.Internal("cannot write snapshot record of " + name + ": " + e, e);
         }
     }
 
+    private static Path recordFile(Path root, String name) {
+        return root.resolve(RECORDS).resolve(name + ".properties");
+    }
+
     private static void deleteRecord(Path root, String name) {
         try {
-            Files.deleteIfExists(root.resolve(RECORDS).resolve(name + ".properties"));
+            RecordFile.delete(recordFile(root, name));
         } catch (IOException e) {
             throw new CsiException.Internal("cannot delete snapshot record of " + name + ": " + e, e);
         }
