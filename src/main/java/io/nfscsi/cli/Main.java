@@ -166,8 +166,11 @@ public final class Main implements Callable<Integer> {
         BoundedIo io = new BoundedIo(64);
         CommandMounter mounter = new CommandMounter(16, io);
         DriverConfig.Provisioning p = config.provisioning();
+        // the controller's share I/O has slots of its own: shares that stopped answering (each capped by its lane)
+        // never take the slots that the node's publish, unpublish and stats calls need
+        BoundedIo controllerIo = new BoundedIo(64);
         ControllerService controller = ControllerService.create(new ControllerSettings(config.workingMountDir(),
-                mounter, io, Clock.systemUTC(), p.defaultOnDelete(), config.mountTimeout(), p.shareIdleTimeout(),
+                mounter, controllerIo, Clock.systemUTC(), p.defaultOnDelete(), config.mountTimeout(), p.shareIdleTimeout(),
                 p.mountPerRequest(), p.deleteParallelism(), p.archiveRetention(), p.shareCheckInterval(),
                 p.shares()));
         List<BindableService> services = List.of(

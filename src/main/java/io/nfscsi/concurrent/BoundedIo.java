@@ -20,9 +20,9 @@ import java.util.concurrent.atomic.AtomicInteger;
  * up threads. So the threads of a {@code BoundedIo} never number more than its slots (plus idle ones, which end
  * after a minute).
  *
- * <p>A {@link Lane} is a smaller cap inside the slots, for the calls on one NFS share: a share whose server stopped
- * answering fills its own lane ({@link MountException.Kind#UNREACHABLE}, UNAVAILABLE) and leaves the other slots to
- * the shares that answer.
+ * <p>A {@link Lane} caps the calls on one NFS share that were abandoned and are still blocked: once a share whose
+ * server stopped answering holds that many, its further calls fail at once ({@link MountException.Kind#UNREACHABLE},
+ * UNAVAILABLE) and leave the other slots to the shares that answer.
  *
  * <p>An abandoned call's thread is interrupted: what it does after the blocked step (a write on an interruptible
  * channel, or a step that checks {@link Thread#isInterrupted()}) does not happen once its caller has given up.
@@ -73,33 +73,35 @@ public final class BoundedIo {
         return new Lane(name, max);
     }
 
-    /** Calls on one resource: at most {@code max} of them hold slots at once; see the class. */
+    /**
+     * Calls on one resource: while {@code max} of them are abandoned and still blocked in the kernel, further calls
+     * are refused at once; see the class. Calls that run within their deadlines are limited only by the slots.
+     */
     public final class Lane {
         private final String name;
         private final int max;
-        private final Semaphore permits;
+        private final AtomicInteger stuck = new AtomicInteger();
 
         private Lane(String name, int max) {
             this.name = name;
             this.max = max;
-            this.permits = new Semaphore(max);
         }
 
         /**
-         * As {@link BoundedIo#run}, and fails at once with {@link MountException.Kind#UNREACHABLE} when every slot
-         * of this lane is held by calls on the resource that are still blocked.
+         * As {@link BoundedIo#run}, and fails at once with {@link MountException.Kind#UNREACHABLE} when {@code max}
+         * calls on the resource were abandoned at their deadlines and are still blocked.
          */
         public <T> T run(String what, Deadline deadline, Call<T> call) throws MountException {
-            if (!permits.tryAcquire()) {
-                throw new MountException(MountException.Kind.UNREACHABLE, what + ": not started, all " + max
-                        + " earlier calls on " + name + " are still blocked in the kernel");
+            if (stuck.get() >= max) {
+                throw new MountException(MountException.Kind.UNREACHABLE, what + ": not started, " + stuck.get()
+                        + " earlier calls on " + name + " are still blocked in the kernel after their deadlines");
             }
-            return BoundedIo.this.run(what, deadline, call, permits);
+            return BoundedIo.this.run(what, deadline, call, this);
         }
 
-        /** How many calls hold a slot of this lane now. */
-        public int held() {
-            return max - permits.availablePermits();
+        /** How many calls on the resource were abandoned at their deadlines and are still blocked. */
+        public int stuck() {
+            return stuck.get();
         }
     }
 
@@ -111,24 +113,16 @@ public final class BoundedIo {
         return run(what, deadline, call, null);
     }
 
-    private <T> T run(String what, Deadline deadline, Call<T> call, Semaphore lane) throws MountException {
+    private <T> T run(String what, Deadline deadline, Call<T> call, Lane lane) throws MountException {
         if (!slots.tryAcquire()) {
-            if (lane != null) {
-                lane.release();
-            }
             throw MountException.busy(what + ": not started, all " + maxBlocked
                     + " slots are held by earlier file-system calls still blocked in the kernel", RETRY_AFTER);
         }
-        Attempt<T> attempt = new Attempt<>(call, () -> {
-            slots.release();
-            if (lane != null) {
-                lane.release();
-            }
-        });
+        Attempt<T> attempt = new Attempt<>(call, lane == null ? null : lane.stuck, slots);
         try {
             threads.execute(attempt);
         } catch (RuntimeException e) {
-            attempt.release.run();
+            slots.release();
             throw e;
         }
         try {
@@ -173,36 +167,44 @@ public final class BoundedIo {
     }
 
     /**
-     * One call on a worker thread. Its slots are released when the call returns, or at once if it was abandoned
-     * before it started; abandoning a started call interrupts its thread, and only while it runs this call.
+     * One call on a worker thread. Its slot is released when the call returns, or at once if it was abandoned
+     * before it started; abandoning a started call interrupts its thread, and only while it runs this call. An
+     * abandoned call counts as stuck in its lane until it returns.
      */
     private static final class Attempt<T> implements Runnable {
         final CompletableFuture<T> result = new CompletableFuture<>();
-        final Runnable release;
         private final Call<T> call;
+        private final AtomicInteger stuck;
+        private final Semaphore slots;
         private Thread runner;
         private boolean abandoned;
+        private boolean returned;
 
-        Attempt(Call<T> call, Runnable release) {
+        Attempt(Call<T> call, AtomicInteger stuck, Semaphore slots) {
             this.call = call;
-            this.release = release;
+            this.stuck = stuck;
+            this.slots = slots;
         }
 
         @Override
         public void run() {
+            if (!start()) {
+                finish();
+                return;
+            }
+            T value = null;
+            Throwable failure = null;
             try {
-                if (!start()) {
-                    return;
-                }
-                try {
-                    result.complete(call.call());
-                } catch (Throwable t) {
-                    result.completeExceptionally(t);
-                } finally {
-                    finish();
-                }
-            } finally {
-                release.run();
+                value = call.call();
+            } catch (Throwable t) {
+                failure = t;
+            }
+            // the slot is free before the caller hears of the result: its next call finds it free
+            finish();
+            if (failure == null) {
+                result.complete(value);
+            } else {
+                result.completeExceptionally(failure);
             }
         }
 
@@ -213,15 +215,23 @@ public final class BoundedIo {
 
         private synchronized void finish() {
             runner = null;
+            returned = true;
             Thread.interrupted(); // an abandon that came as the call returned must not reach the pool's next task
+            slots.release();
+            if (abandoned && stuck != null) {
+                stuck.decrementAndGet();
+            }
         }
 
         /** Gives up on the call; false when it has already completed. */
         synchronized boolean abandon() {
-            if (!result.completeExceptionally(new CancellationException("abandoned at its deadline"))) {
+            if (returned || !result.completeExceptionally(new CancellationException("abandoned at its deadline"))) {
                 return false;
             }
             abandoned = true;
+            if (stuck != null) {
+                stuck.incrementAndGet();
+            }
             if (runner != null) {
                 runner.interrupt();
             }
