@@ -170,7 +170,8 @@ public final class Main implements Callable<Integer> {
         // never take the slots that the node's publish, unpublish and stats calls need
         BoundedIo controllerIo = new BoundedIo(64);
         ControllerService controller = ControllerService.create(new ControllerSettings(config.workingMountDir(),
-                mounter, controllerIo, Clock.systemUTC(), p.defaultOnDelete(), config.mountTimeout(), p.shareIdleTimeout(),
+                mounter, controllerIo, Clock.systemUTC(), p.defaultOnDelete(), config.mountTimeout(),
+                p.shareIdleTimeout(),
                 p.mountPerRequest(), p.deleteParallelism(), p.archiveRetention(), p.shareCheckInterval(),
                 p.shares()));
         List<BindableService> services = List.of(

@@ -1,8 +1,8 @@
 package io.nfscsi.controller;
 
 import io.nfscsi.concurrent.Deadline;
-import io.nfscsi.fs.TreeDeleter;
 import io.nfscsi.controller.SharePool.Lease;
+import io.nfscsi.fs.TreeDeleter;
 import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -47,7 +47,8 @@ final class ArchiveJanitor {
      * named, before a restart too); a share that fails is logged and the others are still swept.
      */
     void sweep() {
-        pool.eachKnownShare(() -> Deadline.after(2, TimeUnit.MINUTES), (share, lease, deadline) -> sweepShare(lease, deadline),
+        pool.eachKnownShare(() -> Deadline.after(2, TimeUnit.MINUTES),
+                (share, lease, deadline) -> sweepShare(lease, deadline),
                 (share, e) -> log.warn("archive retention: skipping share {}: {}", share, e.getMessage()));
     }
 

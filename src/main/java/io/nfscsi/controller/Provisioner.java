@@ -603,7 +603,8 @@ final class Provisioner {
         List<ShareStat> stats = new ArrayList<>();
         pool.eachKnownShare(SharePool.halfOfRemaining(deadline, mountTimeout), (share, lease, forShare) ->
                 stats.add(lease.io("statvfs", forShare, root -> new ShareStat(share.server(),
-                        Files.getAttribute(root, "unix:dev", LinkOption.NOFOLLOW_LINKS), statvfs(root)))), (share, e) -> log.warn("GetCapacity: share {} is left out of the capacity: {}", share, e.getMessage()));
+                        Files.getAttribute(root, "unix:dev", LinkOption.NOFOLLOW_LINKS), statvfs(root)))),
+                (share, e) -> log.warn("GetCapacity: share {} is left out of the capacity: {}", share, e.getMessage()));
         return distinctAvailable(stats);
     }
 

@@ -58,7 +58,7 @@ class HungShareDeadlineTest {
         Shell.sh("mkdir -p " + EXPORT + " && (mountpoint -q " + EXPORT + " || mount -t tmpfs -o size=64m hung "
                 + EXPORT + ") && exportfs -o rw,no_root_squash,no_subtree_check,insecure,fsid=93 127.0.0.0/8:"
                 + EXPORT).orThrow();
-        driver = DriverProcess.start(Path.of("/run/nfs-csi-hung-share"), "--mount-timeout", "5s");
+        driver = DriverProcess.start(Path.of("/run/nfs-csi-hung-share"), "--mount-timeout", "30s");
     }
 
     @AfterAll
