@@ -182,9 +182,12 @@ public final class Main implements Callable<Integer> {
         log.info("tree work pool: {} jobs at once, {} walker threads, {} compressing threads ({} threads at most), "
                 + "{} open directory handles, {} MiB of buffers", caps.jobThreads(), caps.walkThreads(),
                 caps.compressionThreads(), caps.maxThreads(), caps.handles(), caps.bufferBytes() / TreeWorkPool.MIB);
+        // the controller's share I/O has slots of its own: shares that stopped answering (each capped by its lane)
+        // never take the slots that the node's publish, unpublish and stats calls need
+        BoundedIo controllerIo = new BoundedIo(64);
         ControllerService controller = ControllerService.create(new ControllerSettings(config.workingMountDir(),
-                mounter, io, Clock.systemUTC(), p.defaultOnDelete(), config.mountTimeout(), p.shareIdleTimeout(),
-                p.mountPerRequest(), treeWork, p.archiveRetention(), p.shareCheckInterval(),
+                mounter, controllerIo, Clock.systemUTC(), p.defaultOnDelete(), config.mountTimeout(),
+                p.shareIdleTimeout(), p.mountPerRequest(), treeWork, p.archiveRetention(), p.shareCheckInterval(),
                 p.shares()));
         List<BindableService> services = List.of(
                 new IdentityService(config.driverName(), version,

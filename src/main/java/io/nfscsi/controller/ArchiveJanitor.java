@@ -2,8 +2,8 @@ package io.nfscsi.controller;
 
 import io.nfscsi.concurrent.Deadline;
 import io.nfscsi.concurrent.TreeWorkPool;
+import io.nfscsi.controller.SharePool.Lease;
 import io.nfscsi.fs.TreeDeleter;
-import java.io.IOException;
 import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -11,6 +11,8 @@ import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.format.DateTimeParseException;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
@@ -46,25 +48,37 @@ final class ArchiveJanitor {
      * named, before a restart too); a share that fails is logged and the others are still swept.
      */
     void sweep() {
-        pool.eachKnownShare(() -> Deadline.after(2, TimeUnit.MINUTES), (share, root) -> sweepShare(root),
+        pool.eachKnownShare(() -> Deadline.after(2, TimeUnit.MINUTES),
+                (share, lease, deadline) -> sweepShare(lease, deadline),
                 (share, e) -> log.warn("archive retention: skipping share {}: {}", share, e.getMessage()));
     }
 
-    /** Removes expired archives directly below {@code root}; returns how many. */
-    int sweepShare(Path root) {
+    /**
+     * Removes expired archives directly below the leased share's root; returns how many. Listing the share takes at
+     * most {@code deadline}; each removal at most an hour.
+     */
+    int sweepShare(Lease lease, Deadline deadline) {
         Instant cutoff = clock.instant().minus(retention);
-        int removed = 0;
-        try (DirectoryStream<Path> entries = Files.newDirectoryStream(root, Provisioner.ARCHIVE_PREFIX + "*")) {
-            for (Path entry : entries) {
-                Optional<Instant> at = archivedAt(entry.getFileName().toString());
-                if (at.isPresent() && at.get().isBefore(cutoff)) {
-                    TreeDeleter.delete(root, entry.getFileName(), treeWork, Deadline.after(1, TimeUnit.HOURS));
-                    log.info("archive retention: removed {} (archived {}, older than {})", entry, at.get(), retention);
-                    removed++;
+        List<String> expired = lease.io("listing archives", deadline, root -> {
+            List<String> names = new ArrayList<>();
+            try (DirectoryStream<Path> entries = Files.newDirectoryStream(root, Provisioner.ARCHIVE_PREFIX + "*")) {
+                for (Path entry : entries) {
+                    String name = entry.getFileName().toString();
+                    if (archivedAt(name).filter(at -> at.isBefore(cutoff)).isPresent()) {
+                        names.add(name);
+                    }
                 }
             }
-        } catch (IOException e) {
-            log.warn("archive retention: cannot list {}: {}", root, e.toString());
+            return names;
+        });
+        int removed = 0;
+        for (String name : expired) {
+            Deadline removal = Deadline.after(1, TimeUnit.HOURS);
+            lease.io("removing archive " + name, removal, root ->
+                    TreeDeleter.delete(root, Path.of(name), treeWork, removal));
+            log.info("archive retention: removed {} (archived {}, older than {})", lease.root().resolve(name),
+                    archivedAt(name).orElseThrow(), retention);
+            removed++;
         }
         return removed;
     }

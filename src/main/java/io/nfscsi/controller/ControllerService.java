@@ -74,7 +74,7 @@ public final class ControllerService extends ControllerGrpc.ControllerImplBase {
     public static ControllerService create(ControllerSettings settings) {
         SharePool pool = settings.pool();
         Jobs jobs = new Jobs(settings.clock(), settings.treeWork());
-        Provisioner provisioner = new Provisioner(pool, settings.io(), settings.clock(), settings.defaultOnDelete(),
+        Provisioner provisioner = new Provisioner(pool, settings.clock(), settings.defaultOnDelete(),
                 settings.mountTimeout(), settings.treeWork(), jobs);
         Snapshots snapshots = new Snapshots(pool, provisioner, jobs, settings.clock(), settings.treeWork());
         provisioner.useSnapshots(snapshots);

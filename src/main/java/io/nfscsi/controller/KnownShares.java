@@ -1,20 +1,17 @@
 package io.nfscsi.controller;
 
 import io.nfscsi.controller.SharePool.ShareKey;
+import io.nfscsi.fs.RecordFile;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.AtomicMoveNotSupportedException;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
-import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Optional;
 import java.util.Set;
-import java.util.UUID;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -22,7 +19,7 @@ import org.slf4j.LoggerFactory;
  * The shares that ListVolumes, ListSnapshots, GetCapacity without parameters and the archive janitor look at: the
  * {@code --share} flags, then every share a call has named, remembered in {@value #FILE} under the working mount
  * directory so that a restarted controller lists what it listed before. The file holds one share a line in the
- * flag's syntax ({@link ControllerSettings.Share}); it is replaced through a temporary file and a rename, holds at
+ * flag's syntax ({@link ControllerSettings.Share}); it is replaced as a {@link RecordFile} is, holds at
  * most {@value #MAX_LEARNED} shares (the oldest learned is forgotten first), and a damaged file costs only the lines
  * that do not parse. A controller whose working directory is new (another node, an emptyDir) knows only the flags
  * until calls teach it more.
@@ -138,29 +135,16 @@ final class KnownShares {
             return;
         }
         Path f = file.get();
-        Path temp = f.resolveSibling("." + FILE + "." + UUID.randomUUID() + ".tmp");
         List<String> lines = new ArrayList<>();
         lines.add("# shares the nfs-csi controller has served; rewritten by it, one SERVER:/EXPORT[,OPTIONS] a line");
         for (ShareKey key : learned) {
             lines.add(new ControllerSettings.Share(key.share(), key.options()).format());
         }
         try {
-            Files.createDirectories(f.getParent());
-            Files.writeString(temp, String.join("\n", lines) + "\n", StandardCharsets.UTF_8,
-                    StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE, StandardOpenOption.SYNC);
-            try {
-                Files.move(temp, f, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-            } catch (AtomicMoveNotSupportedException e) {
-                Files.move(temp, f, StandardCopyOption.REPLACE_EXISTING);
-            }
+            RecordFile.writeBytes(f, (String.join("\n", lines) + "\n").getBytes(StandardCharsets.UTF_8));
         } catch (IOException e) {
             log.warn("cannot remember the known shares in {}: {}; a restarted controller will not list them", f,
                     e.toString());
-            try {
-                Files.deleteIfExists(temp);
-            } catch (IOException ignored) {
-                // hidden and harmless; the next write uses another name
-            }
         }
     }
 }

@@ -14,7 +14,6 @@ import io.nfscsi.snapshot.Restorer;
 import io.nfscsi.volume.SnapshotId;
 import java.io.BufferedInputStream;
 import java.io.InputStream;
-import io.nfscsi.concurrent.BoundedIo;
 import io.nfscsi.mount.MountException;
 import io.nfscsi.mount.Posix;
 import io.nfscsi.volume.MountOptions;
@@ -61,7 +60,6 @@ final class Provisioner {
                   String message) {}
 
     private final SharePool pool;
-    private final BoundedIo io;
     private final Clock clock;
     private final OnDelete defaultOnDelete;
     private final Duration mountTimeout;
@@ -71,10 +69,9 @@ final class Provisioner {
     private final Map<NfsSource, List<Listed>> lastListed = new java.util.concurrent.ConcurrentHashMap<>();
     private Snapshots snapshots;
 
-    Provisioner(SharePool pool, BoundedIo io, Clock clock, OnDelete defaultOnDelete, Duration mountTimeout,
+    Provisioner(SharePool pool, Clock clock, OnDelete defaultOnDelete, Duration mountTimeout,
                 TreeWorkPool treeWork, Jobs jobs) {
         this.pool = pool;
-        this.io = io;
         this.clock = clock;
         this.defaultOnDelete = defaultOnDelete;
         this.mountTimeout = mountTimeout;
@@ -111,17 +108,20 @@ final class Provisioner {
         }
         if (pending.isEmpty()) {
             try (Lease lease = pool.acquire(key, mountDeadline(deadline))) {
-                Path root = lease.root();
-                Optional<Record> existing = VolumeRecords.read(root, name);
+                Optional<Record> existing = lease.io("reading the record of volume " + name, deadline,
+                        root -> VolumeRecords.read(root, name));
                 if (existing.isPresent()) {
-                    requireSame(root, existing.get(), name, params, options, capacityBytes, source);
-                    SafePaths.createDirectories(root, params.subDir());
+                    lease.io("checking volume " + name + " against its record", deadline, root -> {
+                        requireSame(root, existing.get(), name, params, options, capacityBytes, source);
+                        return SafePaths.createDirectories(root, params.subDir());
+                    });
                     return created;
                 }
                 checkSource(source, capacityBytes, deadline);
-                boolean claimedNow = claim(root, name, params.subDir(), source);
+                boolean claimedNow = lease.io("claiming " + params.subDir() + " for volume " + name, deadline,
+                        root -> claim(root, name, params.subDir(), source));
                 if (source instanceof ContentSource.None) {
-                    makeEmpty(root, name, params, options, capacityBytes, claimedNow, deadline);
+                    makeEmpty(lease, name, params, options, capacityBytes, claimedNow, deadline);
                     log.info("created volume {} at {}/{}", id.format(), params.shareSource(), params.subDir());
                     return created;
                 }
@@ -211,19 +211,29 @@ final class Provisioner {
     }
 
     /** Makes an empty volume; on failure removes what this call made and the claim it made. */
-    private void makeEmpty(Path root, String name, VolumeParameters params, List<String> options, long capacityBytes,
-                           boolean claimedNow, Deadline deadline) {
+    private void makeEmpty(Lease lease, String name, VolumeParameters params, List<String> options,
+                           long capacityBytes, boolean claimedNow, Deadline deadline) {
         boolean made = false;
         try {
-            made = SafePaths.createDirectories(root, params.subDir());
-            finish(root, name, params, options, capacityBytes, ContentSource.NONE, null, deadline);
+            made = lease.io("creating " + params.subDir(), deadline,
+                    root -> SafePaths.createDirectories(root, params.subDir()));
+            finish(lease, name, params, options, capacityBytes, ContentSource.NONE, null, deadline);
         } catch (RuntimeException e) {
-            if (made) {
-                TreeDeleter.delete(root, Path.of(params.subDir()), treeWork, deadline);
-                TreeDeleter.removeEmptyParents(root, Path.of(params.subDir()));
-            }
-            if (made || claimedNow) {
-                SubDirClaims.release(root, params.subDir(), name);
+            boolean remove = made;
+            if (remove || claimedNow) {
+                try {
+                    lease.io("removing what CreateVolume " + name + " made", deadline, root -> {
+                        if (remove) {
+                            TreeDeleter.delete(root, Path.of(params.subDir()), treeWork, deadline);
+                            TreeDeleter.removeEmptyParents(root, Path.of(params.subDir()));
+                        }
+                        SubDirClaims.release(root, params.subDir(), name);
+                        return null;
+                    });
+                } catch (RuntimeException cleanup) {
+                    // a share that stopped answering: the retry finds the claim and the directory and completes them
+                    e.addSuppressed(cleanup);
+                }
             }
             throw e;
         }
@@ -258,7 +268,7 @@ final class Provisioner {
                     }
                     case ContentSource.None none -> { }
                 }
-                finish(root, name, params, options, capacityBytes, source, job, forever);
+                finish(lease, name, params, options, capacityBytes, source, job, forever);
             } catch (IOException | RuntimeException e) {
                 boolean cancelled = job.isCancelled();
                 Thread.interrupted(); // a cancel interrupts this thread; the clean-up below must still run
@@ -290,17 +300,20 @@ final class Provisioner {
      * Applies the permissions and writes the record: the volume is complete. Within a job the record is written
      * only if the job has not been cancelled (its volume deleted meanwhile).
      */
-    private void finish(Path root, String name, VolumeParameters params, List<String> options, long capacityBytes,
+    private void finish(Lease lease, String name, VolumeParameters params, List<String> options, long capacityBytes,
                         ContentSource source, Jobs.Job job, Deadline deadline) {
         if (params.mountPermissions() > 0) {
-            chmod(SafePaths.resolveUnder(root, params.subDir()), params.mountPermissions(), deadline);
+            chmod(lease, params.subDir(), params.mountPermissions(), deadline);
         }
         Record record = new Record(name, params.subDir(), capacityBytes, params.canonical(), options,
                 params.onDelete(), clock.instant(), source.key());
         if (job == null) {
-            VolumeRecords.write(root, record);
+            lease.io("writing the record of volume " + name, deadline, root -> {
+                VolumeRecords.write(root, record);
+                return null;
+            });
         } else {
-            job.commit(() -> VolumeRecords.write(root, record));
+            job.commit(() -> VolumeRecords.write(lease.root(), record));
         }
     }
 
@@ -336,7 +349,7 @@ final class Provisioner {
     long requireSource(VolumeId source, Deadline deadline) {
         VolumeTarget t = locate(source, List.of(), deadline);
         try (Lease lease = t.lease) {
-            requireExists(lease.root(), source, t.record);
+            requireExists(lease, source, t.record, deadline);
             return t.record.map(Record::capacityBytes).orElse(0L);
         }
     }
@@ -376,38 +389,46 @@ final class Provisioner {
             return;
         }
         try (Lease lease = t.lease) {
-            Path root = lease.root();
-            SubDirClaims.ensureIndexed(root);
-            Optional<String> other = otherOwner(root, id, t.record);
+            Optional<String> other = lease.io("checking who owns " + id.subDir(), deadline, root -> {
+                SubDirClaims.ensureIndexed(root);
+                return otherOwner(root, id, t.record);
+            });
             if (other.isPresent()) {
                 log.warn("DeleteVolume {}: {}; nothing deleted", id.format(), other.get());
                 return;
             }
             OnDelete policy = t.record.map(Record::onDelete)
                     .orElse(id.onDelete() != null ? id.onDelete() : defaultOnDelete);
-            Path dir = SafePaths.resolveUnder(root, id.subDir());
-            boolean exists = Files.exists(dir, LinkOption.NOFOLLOW_LINKS);
+            boolean exists = lease.io("looking for " + id.subDir(), deadline,
+                    root -> Files.exists(SafePaths.resolveUnder(root, id.subDir()), LinkOption.NOFOLLOW_LINKS));
             switch (policy) {
-                case DELETE -> {
+                case DELETE -> lease.io("deleting volume " + id.format(), deadline, root -> {
                     if (exists) {
                         var result = TreeDeleter.delete(root, Path.of(id.subDir()), treeWork, deadline);
                         log.info("deleted volume {}: {} files, {} directories", id.format(), result.files(),
                                 result.directories());
                     }
                     TreeDeleter.removeEmptyParents(root, Path.of(id.subDir()));
-                }
+                    return null;
+                });
                 case RETAIN -> log.info("retained volume {} at {}/{}", id.format(), id.shareSource(), id.subDir());
                 case ARCHIVE -> {
                     if (exists) {
-                        archive(root, id);
+                        lease.io("archiving volume " + id.format(), deadline, root -> {
+                            archive(root, id);
+                            return null;
+                        });
                     }
                 }
             }
-            if (!id.name().isEmpty()) {
-                VolumeRecords.delete(root, id.name());
-            }
-            // last, so that a directory still being deleted is never claimed by a new volume
-            SubDirClaims.release(root, id.subDir(), name);
+            lease.io("removing the record and the claim of volume " + id.format(), deadline, root -> {
+                if (!id.name().isEmpty()) {
+                    VolumeRecords.delete(root, id.name());
+                }
+                // last, so that a directory still being deleted is never claimed by a new volume
+                SubDirClaims.release(root, id.subDir(), name);
+                return null;
+            });
         }
     }
 
@@ -447,8 +468,9 @@ final class Provisioner {
         return Optional.empty();
     }
 
-    private static void requireExists(Path root, VolumeId id, Optional<Record> record) {
-        Optional<String> why = absence(root, id, record);
+    private static void requireExists(Lease lease, VolumeId id, Optional<Record> record, Deadline deadline) {
+        Optional<String> why = lease.io("looking for volume " + id.format(), deadline,
+                root -> absence(root, id, record));
         if (why.isPresent()) {
             throw new CsiException.NotFound("volume " + id.format() + " does not exist: " + why.get());
         }
@@ -471,9 +493,15 @@ final class Provisioner {
     long expand(VolumeId id, long requiredBytes, Deadline deadline) {
         VolumeTarget t = locate(id, List.of(), deadline);
         try (Lease lease = t.lease) {
-            requireExists(lease.root(), id, t.record);
+            requireExists(lease, id, t.record, deadline);
             long granted = Math.max(requiredBytes, t.record.map(Record::capacityBytes).orElse(0L));
-            t.record.filter(Record::complete).ifPresent(r -> VolumeRecords.write(lease.root(), r.withCapacity(granted)));
+            if (t.record.isPresent() && t.record.get().complete()) {
+                Record grown = t.record.get().withCapacity(granted);
+                lease.io("writing the record of volume " + id.format(), deadline, root -> {
+                    VolumeRecords.write(root, grown);
+                    return null;
+                });
+            }
             return granted;
         }
     }
@@ -482,7 +510,7 @@ final class Provisioner {
     Map<String, String> existing(VolumeId id, Deadline deadline) {
         VolumeTarget t = locate(id, List.of(), deadline);
         try (Lease lease = t.lease) {
-            requireExists(lease.root(), id, t.record);
+            requireExists(lease, id, t.record, deadline);
             return contextOf(id, t.record);
         }
     }
@@ -502,17 +530,17 @@ final class Provisioner {
                     "share " + id.shareSource() + " is unreachable: " + e.getMessage());
         }
         try (Lease lease = t.lease) {
-            boolean directory;
-            try {
-                Optional<String> why = absence(lease.root(), id, t.record);
-                if (why.isPresent()) {
-                    throw new CsiException.NotFound("volume " + id.format() + " does not exist: " + why.get());
+            boolean directory = lease.io("looking for volume " + id.format(), deadline, root -> {
+                try {
+                    Optional<String> why = absence(root, id, t.record);
+                    if (why.isPresent()) {
+                        throw new CsiException.NotFound("volume " + id.format() + " does not exist: " + why.get());
+                    }
+                    return Files.isDirectory(SafePaths.resolveUnder(root, id.subDir()), LinkOption.NOFOLLOW_LINKS);
+                } catch (CsiException.FailedPrecondition symlinkOnTheWay) {
+                    return false;
                 }
-                directory = Files.isDirectory(SafePaths.resolveUnder(lease.root(), id.subDir()),
-                        LinkOption.NOFOLLOW_LINKS);
-            } catch (CsiException.FailedPrecondition symlinkOnTheWay) {
-                directory = false;
-            }
+            });
             return new Listed(id, t.record.map(Record::capacityBytes).orElse(0L), contextOf(id, t.record),
                     !directory, directory ? "directory present on " + id.shareSource()
                     : id.subDir() + " on " + id.shareSource() + " is no longer a directory (replaced by a file or "
@@ -527,19 +555,8 @@ final class Provisioner {
      */
     List<Listed> list(Deadline deadline) {
         List<Listed> out = new ArrayList<>();
-        pool.eachKnownShare(SharePool.halfOfRemaining(deadline, mountTimeout), (share, root) -> {
-            List<Listed> onShare = new ArrayList<>();
-            for (Record r : VolumeRecords.list(root)) {
-                try {
-                    VolumeId id = VolumeId.create(share.server(), share.path(), r.subDir(), r.name(), r.onDelete());
-                    boolean present = Files.isDirectory(SafePaths.resolveUnder(root, r.subDir()),
-                            LinkOption.NOFOLLOW_LINKS);
-                    onShare.add(new Listed(id, r.capacityBytes(), contextOf(id, Optional.of(r)), !present,
-                            present ? "directory present" : "directory " + r.subDir() + " is missing"));
-                } catch (RuntimeException e) {
-                    log.warn("ListVolumes: skipping the record of {} on {}: {}", r.name(), share, e.getMessage());
-                }
-            }
+        pool.eachKnownShare(SharePool.halfOfRemaining(deadline, mountTimeout), (share, lease, forShare) -> {
+            List<Listed> onShare = lease.io("listing the volumes", forShare, root -> listOn(share, root));
             lastListed.put(share, List.copyOf(onShare));
             out.addAll(onShare);
         }, (share, e) -> {
@@ -555,13 +572,28 @@ final class Provisioner {
         return out;
     }
 
+    /** The volumes recorded on one share. */
+    private static List<Listed> listOn(NfsSource share, Path root) {
+        List<Listed> onShare = new ArrayList<>();
+        for (Record r : VolumeRecords.list(root)) {
+            try {
+                VolumeId id = VolumeId.create(share.server(), share.path(), r.subDir(), r.name(), r.onDelete());
+                boolean present = Files.isDirectory(SafePaths.resolveUnder(root, r.subDir()),
+                        LinkOption.NOFOLLOW_LINKS);
+                onShare.add(new Listed(id, r.capacityBytes(), contextOf(id, Optional.of(r)), !present,
+                        present ? "directory present" : "directory " + r.subDir() + " is missing"));
+            } catch (RuntimeException e) {
+                log.warn("ListVolumes: skipping the record of {} on {}: {}", r.name(), share, e.getMessage());
+            }
+        }
+        return onShare;
+    }
+
     /** Bytes available on the share. */
     long capacity(NfsSource share, List<String> mountFlags, Deadline deadline) {
         List<String> options = MountOptions.merge(mountFlags, List.of(), false);
         try (Lease lease = pool.acquire(new ShareKey(share, options), mountDeadline(deadline))) {
-            return io.run("statvfs " + lease.root(), deadline, () -> Posix.statvfs(lease.root())).availableBytes();
-        } catch (MountException e) {
-            throw e.toCsi("reading the capacity of " + share);
+            return lease.io("statvfs", deadline, root -> statvfs(root)).availableBytes();
         }
     }
 
@@ -571,20 +603,10 @@ final class Provisioner {
      */
     long capacityOfKnown(Deadline deadline) {
         List<ShareStat> stats = new ArrayList<>();
-        pool.eachKnownShare(SharePool.halfOfRemaining(deadline, mountTimeout), (share, root) -> {
-            try {
-                stats.add(io.run("statvfs " + root, deadline, () -> {
-                    try {
-                        return new ShareStat(share.server(),
-                                Files.getAttribute(root, "unix:dev", LinkOption.NOFOLLOW_LINKS), Posix.statvfs(root));
-                    } catch (IOException e) {
-                        throw new MountException(MountException.Kind.FAILED, "stat " + root + ": " + e);
-                    }
-                }));
-            } catch (MountException e) {
-                throw e.toCsi("reading the capacity of " + share);
-            }
-        }, (share, e) -> log.warn("GetCapacity: share {} is left out of the capacity: {}", share, e.getMessage()));
+        pool.eachKnownShare(SharePool.halfOfRemaining(deadline, mountTimeout), (share, lease, forShare) ->
+                stats.add(lease.io("statvfs", forShare, root -> new ShareStat(share.server(),
+                        Files.getAttribute(root, "unix:dev", LinkOption.NOFOLLOW_LINKS), statvfs(root)))),
+                (share, e) -> log.warn("GetCapacity: share {} is left out of the capacity: {}", share, e.getMessage()));
         return distinctAvailable(stats);
     }
 
@@ -640,7 +662,9 @@ final class Provisioner {
         Lease lease = pool.acquireWithSecretOptions(probe, mountDeadline(deadline));
         Optional<Record> record;
         try {
-            record = id.name().isEmpty() ? Optional.empty() : VolumeRecords.read(lease.root(), id.name());
+            Lease leased = lease;
+            record = id.name().isEmpty() ? Optional.empty() : leased.io("reading the record of volume " + id.name(),
+                    deadline, root -> VolumeRecords.read(root, id.name()));
         } catch (RuntimeException e) {
             lease.close();
             throw e;
@@ -673,14 +697,24 @@ final class Provisioner {
         return context;
     }
 
-    private void chmod(Path dir, int mode, Deadline deadline) {
+    private static void chmod(Lease lease, String subDir, int mode, Deadline deadline) {
+        String doing = "applying mountPermissions " + Integer.toOctalString(mode) + " to " + subDir;
+        lease.io(doing, deadline, root -> {
+            try {
+                Posix.chmod(SafePaths.resolveUnder(root, subDir), mode);
+            } catch (MountException e) {
+                throw e.toCsi(doing);
+            }
+            return null;
+        });
+    }
+
+    /** statvfs of a share's root, in a lease's {@link Lease#io}: an errno becomes the CSI code it stands for. */
+    private static FsStats statvfs(Path root) {
         try {
-            io.run("chmod " + dir, deadline, () -> {
-                Posix.chmod(dir, mode);
-                return null;
-            });
+            return Posix.statvfs(root);
         } catch (MountException e) {
-            throw e.toCsi("applying mountPermissions " + Integer.toOctalString(mode) + " to " + dir);
+            throw e.toCsi("reading the capacity of " + root);
         }
     }
 

@@ -9,6 +9,7 @@ import io.nfscsi.mount.Mounter;
 import io.nfscsi.mount.Posix;
 import io.nfscsi.volume.NfsSource;
 import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -42,6 +43,12 @@ final class SharePool {
 
     private static final Logger log = LoggerFactory.getLogger(SharePool.class);
     private static final Duration HEALTH_BUDGET = Duration.ofSeconds(5);
+    /**
+     * How many file-system calls on one share may be left blocked in the kernel after their deadlines: a share whose
+     * server stopped answering then holds about this many threads, and its further calls are UNAVAILABLE at once
+     * until the server answers again and the blocked calls return.
+     */
+    static final int BLOCKED_PER_SHARE = 8;
 
     /** What identifies a pooled mount. */
     record ShareKey(NfsSource share, List<String> options) {
@@ -61,12 +68,31 @@ final class SharePool {
         }
     }
 
+    /** File-system work on a mounted share, given the share's root directory. */
+    @FunctionalInterface
+    interface ShareCall<T> {
+        T run(Path root) throws IOException;
+    }
+
     /** A use of a mounted share; closing it returns the share to the pool. */
     interface Lease extends AutoCloseable {
         /** The mounted share's root directory. */
         Path root();
 
         ShareKey key();
+
+        /**
+         * Runs {@code work} on the share under {@code deadline}, on a platform thread of the share's lane of bounded
+         * I/O: every controller access to a share's files goes through here, so that a call on a share whose server
+         * stopped answering returns at its deadline (and releases its locks and this lease), and the share holds at
+         * most about {@link #BLOCKED_PER_SHARE} threads blocked in the kernel.
+         *
+         * @throws CsiException DEADLINE_EXCEEDED when the caller's deadline expired first, UNAVAILABLE when the
+         *                      driver's own deadline did or the share's lane is full of blocked calls,
+         *                      RESOURCE_EXHAUSTED when every slot of bounded I/O is held; INTERNAL for an
+         *                      {@link IOException}; what {@code work} throws otherwise
+         */
+        <T> T io(String what, Deadline deadline, ShareCall<T> work);
 
         @Override
         void close();
@@ -96,6 +122,8 @@ final class SharePool {
     /** How long a share that answered a health check is trusted before the next check. */
     private final Duration checkInterval;
     private final Map<ShareKey, Entry> entries = new ConcurrentHashMap<>();
+    /** One lane per share (not per mount option set): a server that does not answer holds one lane. */
+    private final Map<NfsSource, BoundedIo.Lane> lanes = new ConcurrentHashMap<>();
     private final KnownShares known;
     private final AtomicLong mounts = new AtomicLong();
     private final AtomicLong requestCounter = new AtomicLong();
@@ -170,6 +198,11 @@ final class SharePool {
             @Override public ShareKey key() { return key; }
 
             @Override
+            public <T> T io(String what, Deadline deadline, ShareCall<T> work) {
+                return SharePool.this.io(key, e.path, what, deadline, work);
+            }
+
+            @Override
             public void close() {
                 e.lock.lock();
                 try {
@@ -195,10 +228,10 @@ final class SharePool {
         return known.all();
     }
 
-    /** What to do with one known share's mount. */
+    /** What to do with one known share's mount, within the deadline given for that share. */
     @FunctionalInterface
     interface ShareWork {
-        void run(NfsSource share, Path root);
+        void run(NfsSource share, Lease lease, Deadline deadline);
     }
 
     /**
@@ -220,8 +253,9 @@ final class SharePool {
                 candidates.remove(mounted);
                 candidates.addFirst(mounted);
             });
-            try (Lease lease = acquireFirst(candidates, deadline.get())) {
-                work.run(share.getKey(), lease.root());
+            Deadline forShare = deadline.get();
+            try (Lease lease = acquireFirst(candidates, forShare)) {
+                work.run(share.getKey(), lease, forShare);
             } catch (RuntimeException e) {
                 failed.accept(share.getKey(), e);
             }
@@ -252,6 +286,20 @@ final class SharePool {
             }
         }
         throw last;
+    }
+
+    /** How many leases on {@code key} are open now; for tests and diagnostics. */
+    int users(ShareKey key) {
+        Entry e = entries.get(key);
+        if (e == null) {
+            return 0;
+        }
+        e.lock.lock();
+        try {
+            return e.users;
+        } finally {
+            e.lock.unlock();
+        }
     }
 
     /** How many mounts the pool has made; what pooling saves shows here. */
@@ -331,16 +379,42 @@ final class SharePool {
         }
         Deadline budget = deadline.minimum(Deadline.after(HEALTH_BUDGET.toMillis(), TimeUnit.MILLISECONDS));
         try {
-            io.run("statvfs " + e.path, budget, () -> Posix.statvfs(e.path));
+            lane(e.key.share()).run("statvfs " + e.path, budget, () -> Posix.statvfs(e.path));
             e.lastHealthy = now;
             return true;
         } catch (MountException ex) {
             return switch (ex.kind()) {
                 case STALE, NO_SUCH_PATH -> false;
-                case TIMED_OUT -> throw new CsiException.Unavailable("NFS server of share " + e.key.share()
+                case TIMED_OUT, UNREACHABLE -> throw new CsiException.Unavailable("NFS server of share " + e.key.share()
                         + " does not answer: " + ex.getMessage(), null);
                 default -> throw ex.toCsi("checking share " + e.key.share());
             };
+        }
+    }
+
+    private BoundedIo.Lane lane(NfsSource share) {
+        return lanes.computeIfAbsent(share, s -> io.lane("share " + s, BLOCKED_PER_SHARE));
+    }
+
+    /** How many file-system calls on {@code share} were left blocked in the kernel after their deadlines. */
+    int stuckCalls(NfsSource share) {
+        BoundedIo.Lane lane = lanes.get(share);
+        return lane == null ? 0 : lane.stuck();
+    }
+
+    private <T> T io(ShareKey key, Path root, String what, Deadline deadline, ShareCall<T> work) {
+        try {
+            return lane(key.share()).run(what, deadline, () -> {
+                try {
+                    return work.run(root);
+                } catch (IOException e) {
+                    throw new UncheckedIOException(e);
+                }
+            });
+        } catch (MountException e) {
+            throw e.toCsi(what + " on share " + key.share());
+        } catch (UncheckedIOException e) {
+            throw new CsiException.Internal(what + " on share " + key.share() + ": " + e.getCause(), e.getCause());
         }
     }
 
@@ -366,6 +440,11 @@ final class SharePool {
             @Override public Path root() { return path; }
 
             @Override public ShareKey key() { return key; }
+
+            @Override
+            public <T> T io(String what, Deadline deadline, ShareCall<T> work) {
+                return SharePool.this.io(key, path, what, deadline, work);
+            }
 
             @Override public void close() { unmountQuietly(path); }
         };

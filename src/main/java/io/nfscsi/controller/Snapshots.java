@@ -5,6 +5,7 @@ import io.nfscsi.concurrent.TreeWorkPool;
 import io.nfscsi.controller.SharePool.Lease;
 import io.nfscsi.controller.SharePool.ShareKey;
 import io.nfscsi.error.CsiException;
+import io.nfscsi.fs.RecordFile;
 import io.nfscsi.fs.SafePaths;
 import io.nfscsi.fs.TreeDeleter;
 import io.nfscsi.snapshot.Archiver;
@@ -15,15 +16,11 @@ import io.nfscsi.volume.VolumeId;
 import java.io.BufferedOutputStream;
 import java.io.IOException;
 import java.io.OutputStream;
-import java.io.Reader;
-import java.io.StringWriter;
 import java.nio.channels.Channels;
 import java.nio.channels.FileChannel;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
-import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
@@ -83,20 +80,28 @@ final class Snapshots {
         SnapshotId id = SnapshotId.create(share.server(), share.path(), name, archive);
         ShareKey key = new ShareKey(share, params.mountOptions());
         try (Lease lease = pool.acquire(key, provisioner.mountDeadline(deadline))) {
-            Path root = lease.root();
-            Optional<Properties> record = readRecord(root, name);
+            Optional<Properties> record = lease.io("reading the record of snapshot " + name, deadline,
+                    root -> readRecord(root, name));
             if (record.isPresent() && !record.get().getProperty("source").equals(source.format())) {
                 throw new CsiException.AlreadyExists("snapshot " + name + " exists for source volume "
                         + record.get().getProperty("source") + ", not " + source.format());
             }
-            Path dir = SafePaths.resolveUnder(root, name);
-            claimDirectory(root, dir, name, source);
-            Optional<Path> finished = finishedArchive(dir, archive);
-            if (finished.isPresent()) {
-                return status(id, record, finished.get());
-            }
-            if (record.isEmpty() && Files.isDirectory(dir, LinkOption.NOFOLLOW_LINKS) && hasOtherArchive(dir, archive)) {
-                throw new CsiException.AlreadyExists("snapshot " + name + " exists with an archive of another volume");
+            Optional<Status> done = lease.io("claiming the directory of snapshot " + name, deadline, root -> {
+                Path dir = SafePaths.resolveUnder(root, name);
+                claimDirectory(root, dir, name, source);
+                Optional<Path> finished = finishedArchive(dir, archive);
+                if (finished.isPresent()) {
+                    return Optional.of(status(id, record, finished.get()));
+                }
+                if (record.isEmpty() && Files.isDirectory(dir, LinkOption.NOFOLLOW_LINKS)
+                        && hasOtherArchive(dir, archive)) {
+                    throw new CsiException.AlreadyExists("snapshot " + name
+                            + " exists with an archive of another volume");
+                }
+                return Optional.empty();
+            });
+            if (done.isPresent()) {
+                return done.get();
             }
             Optional<Jobs.Job> running = jobs.running(jobKey(id));
             Instant started;
@@ -111,12 +116,17 @@ final class Snapshots {
                 fresh.setProperty("compression", params.compression().name());
                 fresh.setProperty("created", started.toString());
                 fresh.setProperty("sourceCapacity", Long.toString(sourceCapacity));
-                writeRecord(root, name, fresh);
+                lease.io("writing the record of snapshot " + name, deadline, root -> {
+                    writeRecord(root, name, fresh);
+                    return null;
+                });
                 Jobs.Job job = jobs.start(jobKey(id), "snapshot " + name + " of " + source.format(), sourceTag(source),
                         j -> archive(key, source, id, params.compression(), j));
                 if (jobs.await(job, Deadline.after(Math.min(2000,
                         Math.max(0, deadline.timeRemaining(TimeUnit.MILLISECONDS) - 1000)), TimeUnit.MILLISECONDS))) {
-                    return finishedArchive(dir, archive).map(f -> status(id, Optional.of(fresh), f))
+                    return lease.io("reading the archive of snapshot " + name, deadline,
+                            root -> finishedArchive(SafePaths.resolveUnder(root, name), archive)
+                                    .map(f -> status(id, Optional.of(fresh), f)))
                             .orElseThrow(() -> new CsiException.Internal("snapshot " + name
                                     + " finished without an archive"));
                 }
@@ -193,20 +203,27 @@ final class Snapshots {
             return;
         }
         try (lease) {
-            Path root = lease.root();
-            Path dir = SafePaths.resolveUnder(root, id.name());
-            Optional<SubDirClaims.Claim> claim = SubDirClaims.read(root, id.name());
-            boolean ours = claim.isPresent() ? claim.get().name().equals(owner(id.name())) : holdsOnlyArchives(dir);
+            Optional<SubDirClaims.Claim> claim = lease.io("reading the claim on " + id.name(), deadline,
+                    root -> SubDirClaims.read(root, id.name()));
+            boolean ours = claim.isPresent() ? claim.get().name().equals(owner(id.name()))
+                    : lease.io("looking into " + id.name(), deadline,
+                            root -> holdsOnlyArchives(SafePaths.resolveUnder(root, id.name())));
             if (ours) {
-                TreeDeleter.delete(root, Path.of(id.name()), treeWork, deadline);
-                SubDirClaims.release(root, id.name(), owner(id.name()));
+                lease.io("deleting snapshot " + id.format(), deadline, root -> {
+                    TreeDeleter.delete(root, Path.of(id.name()), treeWork, deadline);
+                    SubDirClaims.release(root, id.name(), owner(id.name()));
+                    return null;
+                });
                 log.info("deleted snapshot {}", id.format());
             } else {
                 // a snapshot ID can name any directory of the share: never delete a volume through one
                 log.warn("DeleteSnapshot {}: {} is not a snapshot's directory ({}); left alone", id.format(),
                         id.name(), claim.map(c -> "it belongs to " + c.name()).orElse("it holds more than archives"));
             }
-            deleteRecord(root, id.name());
+            lease.io("removing the record of snapshot " + id.format(), deadline, root -> {
+                deleteRecord(root, id.name());
+                return null;
+            });
         }
     }
 
@@ -263,7 +280,7 @@ final class Snapshots {
         NfsSource share = id.shareSource();
         ShareKey key = pool.anyMounted(share).orElse(new ShareKey(share, List.of()));
         try (Lease lease = pool.acquire(key, deadline)) {
-            return statusOn(lease.root(), id);
+            return lease.io("reading snapshot " + id.format(), deadline, root -> statusOn(root, id));
         }
     }
 
@@ -273,10 +290,21 @@ final class Snapshots {
      */
     List<Status> list(Deadline deadline) {
         List<Status> out = new ArrayList<>();
-        pool.eachKnownShare(SharePool.halfOfRemaining(deadline, java.time.Duration.ofMinutes(2)), (share, root) -> {
+        pool.eachKnownShare(SharePool.halfOfRemaining(deadline, java.time.Duration.ofMinutes(2)),
+                (share, lease, forShare) -> out.addAll(lease.io("listing the snapshots", forShare,
+                        root -> listOn(share, root))),
+                (share, e) -> log.warn("ListSnapshots: share {} is skipped: {}", share, e.getMessage()));
+        out.sort(java.util.Comparator.comparing(s -> s.id().format()));
+        return out;
+    }
+
+    /** The snapshots recorded on one share. */
+    private List<Status> listOn(NfsSource share, Path root) {
+        List<Status> out = new ArrayList<>();
+        {
             Path records = root.resolve(RECORDS);
             if (!Files.isDirectory(records, LinkOption.NOFOLLOW_LINKS)) {
-                return;
+                return out;
             }
             try (DirectoryStream<Path> files = Files.newDirectoryStream(records, "*.properties")) {
                 for (Path f : files) {
@@ -300,8 +328,7 @@ final class Snapshots {
             } catch (IOException e) {
                 throw new CsiException.Internal("listing snapshots on " + share + ": " + e, e);
             }
-        }, (share, e) -> log.warn("ListSnapshots: share {} is skipped: {}", share, e.getMessage()));
-        out.sort(java.util.Comparator.comparing(s -> s.id().format()));
+        }
         return out;
     }
 
@@ -310,7 +337,14 @@ final class Snapshots {
         NfsSource share = id.shareSource();
         ShareKey key = pool.anyMounted(share).orElse(new ShareKey(share, List.of()));
         Lease lease = pool.acquire(key, deadline);
-        Optional<Path> file = finishedArchive(SafePaths.resolveUnder(lease.root(), id.name()), id.archive());
+        Optional<Path> file;
+        try {
+            file = lease.io("looking for the archive of snapshot " + id.format(), deadline,
+                    root -> finishedArchive(SafePaths.resolveUnder(root, id.name()), id.archive()));
+        } catch (RuntimeException e) {
+            lease.close();
+            throw e;
+        }
         if (file.isEmpty()) {
             lease.close();
             throw new CsiException.NotFound("snapshot " + id.format() + " has no finished archive");
@@ -324,7 +358,8 @@ final class Snapshots {
         NfsSource share = id.shareSource();
         ShareKey key = pool.anyMounted(share).orElse(new ShareKey(share, List.of()));
         try (Lease lease = pool.acquire(key, deadline)) {
-            return readRecord(lease.root(), id.name()).map(r -> r.getProperty("sourceCapacity", "0"))
+            return lease.io("reading the record of snapshot " + id.format(), deadline,
+                    root -> readRecord(root, id.name())).map(r -> r.getProperty("sourceCapacity", "0"))
                     .map(Long::parseLong).orElse(0L);
         }
     }
@@ -397,37 +432,29 @@ final class Snapshots {
     // ---- records ----
 
     static Optional<Properties> readRecord(Path root, String name) {
-        Path file = root.resolve(RECORDS).resolve(name + ".properties");
-        try (Reader in = Files.newBufferedReader(file, StandardCharsets.UTF_8)) {
-            Properties p = new Properties();
-            p.load(in);
-            return Optional.of(p);
-        } catch (NoSuchFileException e) {
-            return Optional.empty();
-        } catch (IOException | IllegalArgumentException e) {
-            // IllegalArgumentException: a malformed unicode escape, which only a damaged record holds
+        Path file = recordFile(root, name);
+        try {
+            return RecordFile.read(file);
+        } catch (IOException e) {
             throw new CsiException.Internal("cannot read snapshot record " + file + ": " + e, e);
         }
     }
 
     static void writeRecord(Path root, String name, Properties record) {
-        Path dir = root.resolve(RECORDS);
-        Path temp = dir.resolve("." + UUID.randomUUID() + ".tmp");
         try {
-            Files.createDirectories(dir);
-            StringWriter text = new StringWriter();
-            record.store(text, "nfs-csi snapshot record");
-            Files.writeString(temp, text.toString(), StandardCharsets.UTF_8, StandardOpenOption.CREATE_NEW);
-            Files.move(temp, dir.resolve(name + ".properties"), StandardCopyOption.ATOMIC_MOVE,
-                    StandardCopyOption.REPLACE_EXISTING);
+            RecordFile.write(recordFile(root, name), record, "nfs-csi snapshot record");
         } catch (IOException e) {
             throw new CsiException.Internal("cannot write snapshot record of " + name + ": " + e, e);
         }
     }
 
+    private static Path recordFile(Path root, String name) {
+        return root.resolve(RECORDS).resolve(name + ".properties");
+    }
+
     private static void deleteRecord(Path root, String name) {
         try {
-            Files.deleteIfExists(root.resolve(RECORDS).resolve(name + ".properties"));
+            RecordFile.delete(recordFile(root, name));
         } catch (IOException e) {
             throw new CsiException.Internal("cannot delete snapshot record of " + name + ": " + e, e);
         }

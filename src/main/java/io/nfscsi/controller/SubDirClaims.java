@@ -1,23 +1,18 @@
 package io.nfscsi.controller;
 
 import io.nfscsi.error.CsiException;
+import io.nfscsi.fs.RecordFile;
 import io.nfscsi.volume.VolumeId;
 import java.io.IOException;
-import java.io.Reader;
-import java.io.StringWriter;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
-import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
-import java.nio.file.StandardOpenOption;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.HexFormat;
 import java.util.Optional;
 import java.util.Properties;
-import java.util.UUID;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -47,12 +42,14 @@ final class SubDirClaims {
     /** The claim on {@code subDir}, if any. */
     static Optional<Claim> read(Path shareRoot, String subDir) {
         Path file = file(shareRoot, subDir);
-        Properties p = new Properties();
-        try (Reader in = Files.newBufferedReader(file, StandardCharsets.UTF_8)) {
-            p.load(in);
-        } catch (NoSuchFileException e) {
-            return Optional.empty();
-        } catch (IOException | IllegalArgumentException e) {
+        Properties p;
+        try {
+            Optional<Properties> read = RecordFile.read(file);
+            if (read.isEmpty()) {
+                return Optional.empty();
+            }
+            p = read.get();
+        } catch (IOException e) {
             throw new CsiException.Internal("cannot read the claim on " + subDir + " (" + file + "): " + e, e);
         }
         String name = p.getProperty("name");
@@ -73,33 +70,20 @@ final class SubDirClaims {
      */
     static Optional<Claim> claim(Path shareRoot, String subDir, String name, String contentSource) {
         Path file = file(shareRoot, subDir);
-        Path dir = file.getParent();
-        Path temp = dir.resolve("." + UUID.randomUUID() + ".tmp");
+        Properties p = new Properties();
+        p.setProperty("name", name);
+        p.setProperty("subDir", subDir);
+        p.setProperty("contentSource", contentSource);
         try {
-            Files.createDirectories(dir);
-            Properties p = new Properties();
-            p.setProperty("name", name);
-            p.setProperty("subDir", subDir);
-            p.setProperty("contentSource", contentSource);
-            StringWriter text = new StringWriter();
-            p.store(text, "nfs-csi: the volume that owns this subDir; written by the controller, do not edit");
-            Files.writeString(temp, text.toString(), StandardCharsets.UTF_8, StandardOpenOption.CREATE_NEW,
-                    StandardOpenOption.WRITE, StandardOpenOption.SYNC);
-            try {
-                Files.createLink(file, temp);
+            if (RecordFile.claim(file, p,
+                    "nfs-csi: the volume that owns this subDir; written by the controller, do not edit")) {
                 return Optional.empty();
-            } catch (FileAlreadyExistsException e) {
-                return read(shareRoot, subDir).or(() -> claim(shareRoot, subDir, name, contentSource));
             }
         } catch (IOException e) {
             throw new CsiException.Internal("cannot claim " + subDir + " for volume " + name + ": " + e, e);
-        } finally {
-            try {
-                Files.deleteIfExists(temp);
-            } catch (IOException e) {
-                log.debug("could not remove {}: {}", temp, e.toString());
-            }
         }
+        // claimed by an earlier call, or by another volume; released meanwhile: try again
+        return read(shareRoot, subDir).or(() -> claim(shareRoot, subDir, name, contentSource));
     }
 
     /** Removes the claim on {@code subDir} if {@code name} holds it; another volume's claim stays. */
@@ -113,7 +97,7 @@ final class SubDirClaims {
             return;
         }
         try {
-            Files.deleteIfExists(file(shareRoot, subDir));
+            RecordFile.delete(file(shareRoot, subDir));
         } catch (IOException e) {
             throw new CsiException.Internal("cannot release the claim on " + subDir + ": " + e, e);
         }
@@ -142,8 +126,8 @@ final class SubDirClaims {
             }
         }
         try {
-            Files.createDirectories(marker.getParent());
-            Files.writeString(marker, "claims made for the records that predate them\n", StandardCharsets.UTF_8);
+            RecordFile.writeBytes(marker,
+                    "claims made for the records that predate them\n".getBytes(StandardCharsets.UTF_8));
         } catch (IOException e) {
             throw new CsiException.Internal("cannot write " + marker + ": " + e, e);
         }

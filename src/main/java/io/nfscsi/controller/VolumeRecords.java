@@ -1,20 +1,15 @@
 package io.nfscsi.controller;
 
 import io.nfscsi.error.CsiException;
+import io.nfscsi.fs.RecordFile;
 import io.nfscsi.volume.OnDelete;
 import io.nfscsi.volume.VolumeId;
 import java.io.IOException;
-import java.io.Reader;
-import java.io.StringWriter;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.AtomicMoveNotSupportedException;
 import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
-import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
-import java.nio.file.StandardOpenOption;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.time.Instant;
@@ -25,14 +20,13 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.Properties;
 import java.util.TreeMap;
-import java.util.UUID;
 import java.util.regex.Pattern;
 
 /**
  * What CreateVolume was asked, kept on the share itself in a hidden directory beside the volumes
  * ({@code <share>/.nfs-csi/volumes/<name>.properties}), so that every controller replica and every restart agrees
- * on it. A record is written to a temporary file and renamed into place: a reader sees the old record or the new
- * one, never half of one. Volumes made by csi-driver-nfs have no record; callers treat that as "nothing asked
+ * on it. A record is a {@link RecordFile}: a reader sees the old record or the new one, never half of one.
+ * Volumes made by csi-driver-nfs have no record; callers treat that as "nothing asked
  * beyond the volume ID".
  */
 final class VolumeRecords {
@@ -87,23 +81,24 @@ final class VolumeRecords {
      */
     static Optional<Record> read(Path shareRoot, String name) {
         Path file = file(shareRoot, name);
-        Properties p = new Properties();
-        try (Reader in = Files.newBufferedReader(file, StandardCharsets.UTF_8)) {
-            p.load(in);
-        } catch (NoSuchFileException e) {
-            return Optional.empty();
-        } catch (java.nio.charset.CharacterCodingException | IllegalArgumentException e) {
+        Optional<Properties> p;
+        try {
+            p = RecordFile.read(file);
+        } catch (RecordFile.DamagedException e) {
             log.warn("volume record {} is not readable ({}); treating it as a record without fields", file,
-                    e.toString());
+                    e.getCause().toString());
             return Optional.of(salvage(new Properties(), name));
         } catch (IOException e) {
             throw new CsiException.Internal("cannot read volume record " + file + ": " + e, e);
         }
+        if (p.isEmpty()) {
+            return Optional.empty();
+        }
         try {
-            return Optional.of(decode(p));
+            return Optional.of(decode(p.get()));
         } catch (RuntimeException e) {
             log.warn("volume record {} is damaged ({}); reading what it holds", file, e.getMessage());
-            return Optional.of(salvage(p, name));
+            return Optional.of(salvage(p.get(), name));
         }
     }
 
@@ -142,33 +137,17 @@ final class VolumeRecords {
 
     /** Writes (or replaces) a record, atomically. */
     static void write(Path shareRoot, Record record) {
-        Path dir = shareRoot.resolve(DIRECTORY);
         Path file = file(shareRoot, record.name());
-        Path temp = dir.resolve("." + UUID.randomUUID() + ".tmp");
         try {
-            Files.createDirectories(dir);
-            StringWriter text = new StringWriter();
-            encode(record).store(text, "nfs-csi volume record; written by the controller, do not edit");
-            Files.writeString(temp, text.toString(), StandardCharsets.UTF_8, StandardOpenOption.CREATE_NEW,
-                    StandardOpenOption.WRITE, StandardOpenOption.SYNC);
-            try {
-                Files.move(temp, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-            } catch (AtomicMoveNotSupportedException e) {
-                Files.move(temp, file, StandardCopyOption.REPLACE_EXISTING);
-            }
+            RecordFile.write(file, encode(record), "nfs-csi volume record; written by the controller, do not edit");
         } catch (IOException e) {
-            try {
-                Files.deleteIfExists(temp);
-            } catch (IOException ignored) {
-                // the temporary file is hidden and harmless; the next write uses a new name
-            }
             throw new CsiException.Internal("cannot write volume record " + file + ": " + e, e);
         }
     }
 
     static void delete(Path shareRoot, String name) {
         try {
-            Files.deleteIfExists(file(shareRoot, name));
+            RecordFile.delete(file(shareRoot, name));
         } catch (IOException e) {
             throw new CsiException.Internal("cannot delete the volume record of " + name + ": " + e, e);
         }
@@ -183,13 +162,11 @@ final class VolumeRecords {
         }
         try (DirectoryStream<Path> files = Files.newDirectoryStream(dir, "*" + SUFFIX)) {
             for (Path f : files) {
-                try (Reader in = Files.newBufferedReader(f, StandardCharsets.UTF_8)) {
-                    Properties p = new Properties();
-                    p.load(in);
-                    out.add(decode(p));
+                try {
+                    RecordFile.read(f).map(VolumeRecords::decode).ifPresent(out::add);
                 } catch (IOException | RuntimeException e) {
                     // one unreadable record must not hide the others
-                    org.slf4j.LoggerFactory.getLogger(VolumeRecords.class).warn("skipping volume record {}: {}", f,
+                    log.warn("skipping volume record {}: {}", f,
                             e.toString());
                 }
             }

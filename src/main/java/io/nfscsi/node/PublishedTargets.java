@@ -2,22 +2,16 @@ package io.nfscsi.node;
 
 import io.nfscsi.csi.v1.Csi.VolumeCapability.AccessMode.Mode;
 import io.nfscsi.error.CsiException;
+import io.nfscsi.fs.RecordFile;
 import io.nfscsi.mount.MountEntry;
 import io.nfscsi.mount.MountTable;
 import io.nfscsi.volume.NfsSource;
 import java.io.IOException;
-import java.io.Reader;
-import java.io.StringWriter;
 import java.io.UncheckedIOException;
-import java.nio.ByteBuffer;
-import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
-import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
-import java.nio.file.StandardOpenOption;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.ArrayList;
@@ -37,8 +31,8 @@ import org.slf4j.LoggerFactory;
  * recorded target that is no longer mounted from the recorded source is forgotten, at start for every volume and
  * whenever a volume's publications are read under its lock.
  *
- * <p>A record is {@code <hex sha-256 of the volume ID>.properties}, written to a temporary file and renamed over the
- * old one, so a crash leaves the old record or the new one, never half of one. A record that cannot be read is
+ * <p>A record is {@code <hex sha-256 of the volume ID>.properties}, a {@link RecordFile}, so a crash leaves the old
+ * record or the new one, never half of one. A record that cannot be read is
  * skipped and logged; the next write for that volume replaces it.
  */
 final class PublishedTargets {
@@ -94,7 +88,7 @@ final class PublishedTargets {
         try (DirectoryStream<Path> files = Files.newDirectoryStream(dir)) {
             for (Path f : files) {
                 String name = f.getFileName().toString();
-                if (name.startsWith(".") && name.endsWith(".tmp")) {
+                if (RecordFile.isTemporary(name)) {
                     Files.deleteIfExists(f); // a write that a crash interrupted; the record it replaced is intact
                 } else if (name.endsWith(SUFFIX)) {
                     read(f).ifPresent(r -> {
@@ -179,17 +173,7 @@ final class PublishedTargets {
             if (publications.isEmpty()) {
                 Files.deleteIfExists(file);
             } else {
-                Files.createDirectories(dir);
-                Path tmp = dir.resolve("." + file.getFileName() + ".tmp");
-                try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
-                        StandardOpenOption.TRUNCATE_EXISTING)) {
-                    ByteBuffer bytes = ByteBuffer.wrap(format(volumeId, publications));
-                    while (bytes.hasRemaining()) {
-                        ch.write(bytes);
-                    }
-                    ch.force(true);
-                }
-                Files.move(tmp, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+                RecordFile.write(file, format(volumeId, publications), "nfs-csi: where this node published the volume");
             }
         } catch (IOException e) {
             throw new CsiException.Internal("cannot record the publications of volume " + volumeId + " in " + dir
@@ -211,7 +195,7 @@ final class PublishedTargets {
         }
     }
 
-    private static byte[] format(String volumeId, List<Publication> publications) throws IOException {
+    private static Properties format(String volumeId, List<Publication> publications) {
         Properties p = new Properties();
         p.setProperty("volume_id", volumeId);
         for (int i = 0; i < publications.size(); i++) {
@@ -223,20 +207,20 @@ final class PublishedTargets {
             p.setProperty(k + "server", pub.source().server());
             p.setProperty(k + "path", pub.source().path());
         }
-        StringWriter out = new StringWriter();
-        p.store(out, "nfs-csi: where this node published the volume");
-        return out.toString().getBytes(StandardCharsets.UTF_8);
+        return p;
     }
 
     private record Read(String volumeId, List<Publication> publications) {}
 
     private Optional<Read> read(Path file) {
-        Properties p = new Properties();
-        try (Reader in = Files.newBufferedReader(file, StandardCharsets.UTF_8)) {
-            p.load(in);
-        } catch (NoSuchFileException e) {
-            return Optional.empty();
-        } catch (IOException | IllegalArgumentException e) {
+        Properties p;
+        try {
+            Optional<Properties> read = RecordFile.read(file);
+            if (read.isEmpty()) {
+                return Optional.empty();
+            }
+            p = read.get();
+        } catch (IOException e) {
             log.warn("skipping unreadable node state record {}: {}", file, e.toString());
             return Optional.empty();
         }

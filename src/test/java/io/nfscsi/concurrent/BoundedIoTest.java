@@ -176,4 +176,99 @@ class BoundedIoTest {
             release.countDown();
         }
     }
+
+    @Test
+    void run_callsAbandonedBeforeTheyStart_releaseTheirSlots() throws Exception {
+        BoundedIo io = new BoundedIo(2);
+
+        for (int i = 0; i < 50; i++) {
+            try {
+                io.run("stat", Deadline.after(-1, TimeUnit.SECONDS), () -> "late");
+            } catch (MountException expected) {
+                // BUSY while the workers have not yet come to the abandoned calls and freed their slots
+                assertThat(expected.kind()).isIn(MountException.Kind.TIMED_OUT, MountException.Kind.BUSY);
+            }
+        }
+
+        awaitHeld(io, 0);
+        assertThat(io.run("stat", in(10_000), () -> "ok")).isEqualTo("ok");
+    }
+
+    @Test
+    void run_abandonedCall_isInterrupted_andHoldsItsSlotUntilItReturns() throws Exception {
+        BoundedIo io = new BoundedIo(4);
+        CountDownLatch release = new CountDownLatch(1);
+        AtomicBoolean sawInterrupt = new AtomicBoolean();
+        CountDownLatch returned = new CountDownLatch(1);
+
+        assertThatThrownBy(() -> io.run("stat /hung", in(200), () -> {
+            String r = blockedUntil(release).call();
+            sawInterrupt.set(Thread.currentThread().isInterrupted());
+            returned.countDown();
+            return r;
+        })).isInstanceOf(MountException.class);
+        assertThat(io.held()).isEqualTo(1);
+
+        release.countDown();
+        returned.await();
+        awaitHeld(io, 0);
+        assertThat(sawInterrupt).isTrue();
+    }
+
+    @Test
+    void lane_withMaxCallsStuck_refusesAtOnceAsUnreachable_otherLanesStillRun_andRecoversWhenTheyReturn()
+            throws Exception {
+        BoundedIo io = new BoundedIo(16);
+        BoundedIo.Lane hung = io.lane("share nfs:/hung", 2);
+        BoundedIo.Lane healthy = io.lane("share nfs:/ok", 2);
+        CountDownLatch release = new CountDownLatch(1);
+        AtomicBoolean ran = new AtomicBoolean();
+        try {
+            for (int i = 0; i < 2; i++) {
+                MountException e = catchThrowableOfType(MountException.class,
+                        () -> hung.run("stat /hung", in(100), blockedUntil(release)));
+                assertThat(e.kind()).isEqualTo(MountException.Kind.TIMED_OUT);
+            }
+            assertThat(hung.stuck()).isEqualTo(2);
+
+            long start = System.nanoTime();
+            MountException refused = catchThrowableOfType(MountException.class,
+                    () -> hung.run("stat /hung", in(10_000), () -> {
+                        ran.set(true);
+                        return "ran";
+                    }));
+            System.out.printf("lane full: refused in %d ms%n", (System.nanoTime() - start) / 1_000_000);
+
+            assertThat(refused.kind()).isEqualTo(MountException.Kind.UNREACHABLE);
+            assertThat(refused.toCsi("stat").code()).isEqualTo(Status.Code.UNAVAILABLE);
+            assertThat(ran).isFalse();
+            assertThat(healthy.run("stat /ok", in(10_000), () -> "ok")).isEqualTo("ok");
+            assertThat(io.held()).isEqualTo(2);
+        } finally {
+            release.countDown();
+        }
+        awaitHeld(io, 0);
+        assertThat(hung.stuck()).isZero();
+        assertThat(hung.run("stat /hung", in(10_000), () -> "back")).isEqualTo("back");
+    }
+
+    @Test
+    void lane_callsThatReturnInTime_areNotCountedAsStuck() throws Exception {
+        BoundedIo io = new BoundedIo(8);
+        BoundedIo.Lane lane = io.lane("share nfs:/ok", 1);
+
+        for (int i = 0; i < 20; i++) {
+            assertThat(lane.run("stat", in(10_000), () -> "ok")).isEqualTo("ok");
+        }
+        assertThat(lane.stuck()).isZero();
+    }
+
+    /** Slots are released on the worker thread: wait (bounded) for the count to settle. */
+    private static void awaitHeld(BoundedIo io, int expected) throws InterruptedException {
+        long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+        while (io.held() != expected && System.nanoTime() < until) {
+            Thread.sleep(5);
+        }
+        assertThat(io.held()).isEqualTo(expected);
+    }
 }

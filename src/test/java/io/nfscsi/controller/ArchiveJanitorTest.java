@@ -20,20 +20,23 @@ import org.junit.jupiter.api.io.TempDir;
 
 class ArchiveJanitorTest {
 
-    @TempDir
-    Path share;
-
     @Test
-    void sweepShare_removesOnlyArchivesOlderThanRetention() throws Exception {
+    void sweepShare_removesOnlyArchivesOlderThanRetention(@TempDir Path work) throws Exception {
         Clock now = Clock.fixed(Instant.parse("2026-11-25T12:00:00Z"), ZoneOffset.UTC);
+        var key = new SharePool.ShareKey(NfsSource.of("nfs.example.com", "/exports", null), List.of());
+        SharePool pool = new SharePool(work, new FakeMounter(), new BoundedIo(2), now, Duration.ofMinutes(5), false,
+                Duration.ofSeconds(10));
+        var lease = pool.acquire(key, Deadline.after(10, TimeUnit.SECONDS));
+        Path share = lease.root();
         Files.createDirectories(share.resolve("archived-ns-old-20261101T000000Z/deep"));
         Files.writeString(share.resolve("archived-ns-old-20261101T000000Z/deep/f"), "x");
         Files.createDirectories(share.resolve("archived-ns-new-20261125T110000Z"));
         Files.createDirectories(share.resolve("archived-no-timestamp"));
         Files.createDirectories(share.resolve("pvc-live"));
-        ArchiveJanitor janitor = new ArchiveJanitor(null, now, Duration.ofDays(7), TestPools.walkers(4));
+        ArchiveJanitor janitor = new ArchiveJanitor(pool, now, Duration.ofDays(7), TestPools.walkers(4));
 
-        assertThat(janitor.sweepShare(share)).isEqualTo(1);
+        assertThat(janitor.sweepShare(lease, Deadline.after(10, TimeUnit.SECONDS))).isEqualTo(1);
+        lease.close();
         assertThat(share.resolve("archived-ns-old-20261101T000000Z")).doesNotExist();
         assertThat(share.resolve("archived-ns-new-20261125T110000Z")).isDirectory();
         assertThat(share.resolve("archived-no-timestamp")).isDirectory();

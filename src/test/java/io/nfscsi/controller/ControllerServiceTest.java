@@ -54,7 +54,8 @@ class ControllerServiceTest {
         SharePool pool = new SharePool(work, mounter, io, clock, Duration.ofMinutes(5), perRequest,
                 Duration.ofSeconds(10));
         Jobs jobs = new Jobs(clock, TestPools.shared());
-        Provisioner provisioner = new Provisioner(pool, io, clock, OnDelete.DELETE, Duration.ofSeconds(5), TestPools.walkers(4), jobs);
+        Provisioner provisioner = new Provisioner(pool, clock, OnDelete.DELETE, Duration.ofSeconds(5),
+                TestPools.walkers(4), jobs);
         Snapshots snapshots = new Snapshots(pool, provisioner, jobs, clock, TestPools.compressing(2));
         provisioner.useSnapshots(snapshots);
         service = new ControllerService(provisioner, snapshots, OnDelete.DELETE, pool::closeIdle);

@@ -138,7 +138,7 @@ class SharePoolTest {
         mounter.failWith = MountException.Kind.ACCESS_DENIED;
         List<String> visited = new java.util.ArrayList<>();
         List<String> failed = new java.util.ArrayList<>();
-        withFlags.eachKnownShare(SharePoolTest::soon, (share, root) -> visited.add(share.format()),
+        withFlags.eachKnownShare(SharePoolTest::soon, (share, lease, deadline) -> visited.add(share.format()),
                 (share, e) -> failed.add(share.format()));
         assertThat(visited).as("the mounted option set serves, the flag's is not tried").containsExactly("nfs:/exports");
         assertThat(failed).containsExactly("nfs:/down");

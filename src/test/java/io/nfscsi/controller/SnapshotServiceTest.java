@@ -48,7 +48,8 @@ class SnapshotServiceTest {
         BoundedIo io = new BoundedIo(8);
         SharePool pool = new SharePool(work, mounter, io, clock, Duration.ofMinutes(5), false, Duration.ofSeconds(10));
         jobs = new Jobs(clock, TestPools.shared(), job -> progressHook.accept(job));
-        Provisioner provisioner = new Provisioner(pool, io, clock, OnDelete.DELETE, Duration.ofSeconds(5), TestPools.walkers(4), jobs);
+        Provisioner provisioner = new Provisioner(pool, clock, OnDelete.DELETE, Duration.ofSeconds(5),
+                TestPools.walkers(4), jobs);
         Snapshots snapshots = new Snapshots(pool, provisioner, jobs, clock, TestPools.compressing(2));
         provisioner.useSnapshots(snapshots);
         csi = new InProcessCsi(new ControllerService(provisioner, snapshots, OnDelete.DELETE, pool::closeIdle));
