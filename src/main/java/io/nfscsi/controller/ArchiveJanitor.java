@@ -1,6 +1,7 @@
 package io.nfscsi.controller;
 
 import io.nfscsi.concurrent.Deadline;
+import io.nfscsi.error.CsiException;
 import io.nfscsi.fs.TreeDeleter;
 import java.io.IOException;
 import java.nio.file.DirectoryStream;
@@ -32,8 +33,15 @@ final class ArchiveJanitor {
     private final Clock clock;
     private final Duration retention;
     private final int parallelism;
+    /** Two replicas' janitors never remove one archive at once; a live owner's object is left alone. */
+    private final Owners owners;
 
     ArchiveJanitor(SharePool pool, Clock clock, Duration retention, int parallelism) {
+        this(pool, clock, retention, parallelism, Owners.ofThisHost(clock));
+    }
+
+    ArchiveJanitor(SharePool pool, Clock clock, Duration retention, int parallelism, Owners owners) {
+        this.owners = owners;
         this.pool = pool;
         this.clock = clock;
         this.retention = retention;
@@ -57,7 +65,16 @@ final class ArchiveJanitor {
             for (Path entry : entries) {
                 Optional<Instant> at = archivedAt(entry.getFileName().toString());
                 if (at.isPresent() && at.get().isBefore(cutoff)) {
-                    TreeDeleter.delete(root, entry.getFileName(), parallelism, Deadline.after(1, TimeUnit.HOURS));
+                    Ownership hold;
+                    try {
+                        hold = owners.acquire(root, Owners.archive(entry.getFileName().toString()));
+                    } catch (CsiException.Aborted e) {
+                        log.info("archive retention: {} is left to its owner: {}", entry, e.getMessage());
+                        continue;
+                    }
+                    try (hold) {
+                        TreeDeleter.delete(root, entry.getFileName(), parallelism, Deadline.after(1, TimeUnit.HOURS));
+                    }
                     log.info("archive retention: removed {} (archived {}, older than {})", entry, at.get(), retention);
                     removed++;
                 }

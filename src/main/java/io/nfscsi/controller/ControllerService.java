@@ -72,12 +72,13 @@ public final class ControllerService extends ControllerGrpc.ControllerImplBase {
 
     /** The controller of a driver started with these settings. */
     public static ControllerService create(ControllerSettings settings) {
-        SharePool pool = settings.pool();
+        Owners owners = settings.fencing().owners(settings.clock());
+        SharePool pool = settings.pool(owners);
         Jobs jobs = new Jobs(settings.clock());
         Provisioner provisioner = new Provisioner(pool, settings.io(), settings.clock(), settings.defaultOnDelete(),
-                settings.mountTimeout(), settings.deleteParallelism(), jobs);
+                settings.mountTimeout(), settings.deleteParallelism(), jobs, owners);
         Snapshots snapshots = new Snapshots(pool, provisioner, jobs, settings.clock(),
-                Runtime.getRuntime().availableProcessors());
+                Runtime.getRuntime().availableProcessors(), owners);
         provisioner.useSnapshots(snapshots);
         return new ControllerService(provisioner, snapshots, settings.defaultOnDelete(), pool::closeIdle);
     }
