@@ -156,6 +156,7 @@ final class Owners {
             Path file = dir.resolve(key + "." + generation);
             if (link(dir, file, mine)) {
                 seen.remove(file);
+                heartbeat(file);
                 current.ifPresent(c -> removeOlder(dir, key, generation));
                 return new Ownership(this, root, file, mine, current.map(Current::record), onClose);
             }
@@ -254,6 +255,15 @@ final class Owners {
     private void forgetOld(Instant now) {
         if (seen.size() > 1024) {
             seen.values().removeIf(s -> Duration.between(s.since(), now).compareTo(staleAfter.multipliedBy(10)) > 0);
+        }
+    }
+
+    /** The first heartbeat, by this replica's clock as every later one (the server set the file's time). */
+    private void heartbeat(Path file) {
+        try {
+            Files.setLastModifiedTime(file, FileTime.from(clock.instant()));
+        } catch (IOException e) {
+            log.warn("{}: the first heartbeat did not reach the share: {}", file, e.toString());
         }
     }
 

@@ -135,6 +135,9 @@ final class Ownership implements AutoCloseable {
 
     /** What a job that lost its hold, or could not confirm it, stops with; {@code cause} is what it ran into. */
     CsiException.Aborted lostOrUnconfirmed(Throwable cause) {
+        if (cause instanceof CsiException.Aborted already) {
+            return already;
+        }
         String after = cause == null ? "" : " (its work had failed: " + cause + ")";
         if (lostTo != null) {
             return new CsiException.Aborted(record.subject() + " was taken over by controller replica " + lostTo
@@ -148,7 +151,7 @@ final class Ownership implements AutoCloseable {
         if (lostTo == null) {
             String to;
             try {
-                to = owners.current(root, record.subject()).map(c -> c.record().replica()).orElse("(none: released)");
+                to = owners.current(root, record.subject()).map(c -> c.record().replica()).orElse("(not known: that owner has finished and released it since)");
             } catch (RuntimeException e) {
                 to = "(unknown)";
             }
