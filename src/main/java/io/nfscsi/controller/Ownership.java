@@ -18,7 +18,8 @@ import org.slf4j.LoggerFactory;
  * modification time four times per staleness bound while the work runs. The work calls {@link #check()} as it
  * goes and before its last write: once the hold is lost (the record is gone or names another owner), or cannot
  * be confirmed for half the staleness bound (this process was paused, or the share did not answer), it stops
- * there, and cleans nothing: whatever it wrote belongs to the replica that took over, which cleans it.
+ * there and cleans up nothing of its object, which belongs to the replica that took over (a fill removes only its
+ * own staging directory, {@link Staging}, which no other job writes).
  * <p>
  * The heartbeat runs on a platform thread of its own, one per running job: a touch of a hung share blocks only
  * the heartbeat of the job that works there.
@@ -141,7 +142,7 @@ final class Ownership implements AutoCloseable {
         String after = cause == null ? "" : " (its work had failed: " + cause + ")";
         if (lostTo != null) {
             return new CsiException.Aborted(record.subject() + " was taken over by controller replica " + lostTo
-                    + "; the job of replica " + owners.replica() + " stopped without cleaning" + after);
+                    + "; the job of replica " + owners.replica() + " stopped, leaving the rest to the new owner" + after);
         }
         return new CsiException.Aborted(record.subject() + ": controller replica " + owners.replica()
                 + " cannot confirm on the share that it still owns it; its job stopped without cleaning" + after);
@@ -156,7 +157,7 @@ final class Ownership implements AutoCloseable {
                 to = "(unknown)";
             }
             lostTo = to;
-            log.warn("{}: controller replica {} lost it to {}; its job stops and cleans nothing", record.subject(),
+            log.warn("{}: controller replica {} lost it to {}; its job stops and leaves the rest to the new owner", record.subject(),
                     owners.replica(), lostTo);
         }
         return false;

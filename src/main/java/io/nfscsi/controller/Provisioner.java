@@ -280,7 +280,10 @@ final class Provisioner {
                 boolean cancelled = job.isCancelled();
                 Thread.interrupted(); // a cancel interrupts this thread; the clean-up below must still run
                 if (hold.lost() || !hold.confirm()) {
-                    // what is there now is the new owner's: touch nothing
+                    // the volume's directory and claim are the new owner's now: only this job's own staging
+                    // directory, which no other job ever writes, is removed
+                    Staging.remove(root, staging, deleteParallelism, forever,
+                            "volume " + name + ": removing " + staging + ", the partial work of a job that lost it");
                     throw hold.lostOrUnconfirmed(e);
                 }
                 TreeDeleter.delete(root, staging, deleteParallelism, forever);

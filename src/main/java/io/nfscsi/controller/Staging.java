@@ -46,9 +46,8 @@ final class Staging {
         int removed = 0;
         try (DirectoryStream<Path> entries = Files.newDirectoryStream(dir, Owners.key(hold.subject()) + ".*")) {
             for (Path e : entries) {
-                if (!e.getFileName().toString().equals(mine)) {
-                    log.info("{}: removing {}, the partial work of an earlier owner", hold.subject(), e);
-                    TreeDeleter.delete(root, Path.of(DIRECTORY).resolve(e.getFileName()), parallelism, deadline);
+                if (!e.getFileName().toString().equals(mine) && remove(root, e.getFileName(), parallelism, deadline,
+                        hold.subject() + ": removing " + e + ", the partial work of an earlier owner")) {
                     removed++;
                 }
             }
@@ -56,5 +55,23 @@ final class Staging {
             throw new CsiException.Internal("cannot list " + dir + ": " + e, e);
         }
         return removed;
+    }
+
+    /**
+     * Removes one staging directory, as far as it goes. What remains is left for the next owner: a file that a
+     * paused job of this same NFS client still holds open is renamed to {@code .nfs*} by the client and cannot be
+     * removed until that job closes it, and the directory is never the volume's, so leaving it costs only space.
+     *
+     * @return whether it is gone
+     */
+    static boolean remove(Path root, Path name, int parallelism, Deadline deadline, String why) {
+        log.info("{}", why);
+        try {
+            TreeDeleter.delete(root, Path.of(DIRECTORY).resolve(name.getFileName()), parallelism, deadline);
+            return true;
+        } catch (CsiException e) {
+            log.warn("{}: {}; the rest is left for the next owner", why, e.getMessage());
+            return false;
+        }
     }
 }
