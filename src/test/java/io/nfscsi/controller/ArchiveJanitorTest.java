@@ -59,6 +59,27 @@ class ArchiveJanitorTest {
     }
 
     @Test
+    void sweepShare_archiveThatAnotherReplicaIsRemoving_isLeftAlone_untilItsOwnerIsStale() throws Exception {
+        io.nfscsi.testing.MutableClock clock = new io.nfscsi.testing.MutableClock(Instant.parse("2026-11-25T12:00:00Z"));
+        String name = "archived-ns-old-20261101T000000Z";
+        Files.createDirectories(share.resolve(name + "/deep"));
+        Owners other = new Owners("replica-other", clock, Duration.ofMinutes(1));
+        Ownership held = other.acquire(share, Owners.archive(name));
+        try {
+            ArchiveJanitor janitor = new ArchiveJanitor(null, clock, Duration.ofDays(7), 2,
+                    new Owners("replica-this", clock, Duration.ofMinutes(1)));
+            assertThat(janitor.sweepShare(share)).isZero();
+            assertThat(share.resolve(name + "/deep")).isDirectory();
+            clock.advance(Duration.ofMinutes(2));
+            assertThat(janitor.sweepShare(share)).isEqualTo(1);
+            assertThat(share.resolve(name)).doesNotExist();
+            assertThat(held.confirm()).as("the stale janitor finds its hold gone").isFalse();
+        } finally {
+            held.close();
+        }
+    }
+
+    @Test
     void archivedAt_readsTheNamesTimestamp() {
         assertThat(ArchiveJanitor.archivedAt("archived-a-b-20261125T231500Z"))
                 .contains(Instant.parse("2026-11-25T23:15:00Z"));
