@@ -286,7 +286,8 @@ final class Provisioner {
                             "volume " + name + ": removing " + staging + ", the partial work of a job that lost it");
                     throw hold.lostOrUnconfirmed(e);
                 }
-                TreeDeleter.delete(root, staging, deleteParallelism, forever);
+                Staging.remove(root, staging, deleteParallelism, forever,
+                        "volume " + name + ": removing " + staging + ", the partial work of a failed fill");
                 if (placed) {
                     TreeDeleter.delete(root, Path.of(params.subDir()), deleteParallelism, forever);
                 }
