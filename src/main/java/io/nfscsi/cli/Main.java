@@ -113,6 +113,19 @@ public final class Main implements Callable<Integer> {
                     + "Repeatable. Shares named by calls are also remembered in the working mount directory.")
     List<String> shares = new ArrayList<>();
 
+    @Option(names = "--replica-id", paramLabel = "NAME",
+            description = "This controller replica's name in the owner records of its background jobs (restore, "
+                    + "clone, snapshot) on the shares. Two driver processes running at once must never share one "
+                    + "(default: the host name; with the manifests' hostNetwork that is the node's, and two "
+                    + "controller replicas never share a node).")
+    String replicaId;
+
+    @Option(names = "--owner-stale-after", paramLabel = "DURATION", defaultValue = "1m",
+            converter = DurationConverter.class,
+            description = "A background job whose replica has not refreshed its heartbeat on the share for this "
+                    + "long is taken over by the replica that is asked next (default: ${DEFAULT-VALUE}).")
+    Duration ownerStaleAfter;
+
     @Option(names = "--mount-per-request", defaultValue = "false",
             description = "Mount the share for every controller call instead of once per share. Slower; it exists "
                     + "to measure what the share pool saves.")
@@ -163,8 +176,11 @@ public final class Main implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         DriverConfig config;
+        ControllerSettings.Fencing fencing;
         try {
             config = config();
+            fencing = new ControllerSettings.Fencing(
+                    replicaId != null ? replicaId : ControllerSettings.Fencing.hostName(), ownerStaleAfter);
         } catch (IllegalArgumentException e) {
             System.err.println("nfs-csi: " + e.getMessage() + " (see --help)");
             return 2;
@@ -188,15 +204,15 @@ public final class Main implements Callable<Integer> {
         ControllerService controller = ControllerService.create(new ControllerSettings(config.workingMountDir(),
                 mounter, controllerIo, Clock.systemUTC(), p.defaultOnDelete(), config.mountTimeout(),
                 p.shareIdleTimeout(), p.mountPerRequest(), treeWork, p.archiveRetention(), p.shareCheckInterval(),
-                p.shares()));
+                p.shares(), fencing));
         List<BindableService> services = List.of(
                 new IdentityService(config.driverName(), version,
                         Readiness.of(Readiness.MOUNT_NFS, List.of(config.workingMountDir()))),
                 controller,
                 new NodeService(config.nodeId(), mounter, io, config.nodeStateDir(), config.mountTimeout(),
                         config.statsTimeout(), Clock.systemUTC()));
-        log.info("nfs-csi {} starting: driver {}, node {}, mount timeout {}", version, config.driverName(),
-                config.nodeId(), GoDuration.format(config.mountTimeout()));
+        log.info("nfs-csi {} starting: driver {}, node {}, mount timeout {}, controller replica {}", version,
+                config.driverName(), config.nodeId(), GoDuration.format(config.mountTimeout()), fencing.replicaId());
         CsiServer server = CsiServer.start(config.endpoint(), services);
         Thread stopper = new Thread(() -> {
             log.info("signal received; finishing in-flight calls for up to {}",

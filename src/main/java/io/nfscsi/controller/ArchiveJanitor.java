@@ -3,6 +3,7 @@ package io.nfscsi.controller;
 import io.nfscsi.concurrent.Deadline;
 import io.nfscsi.concurrent.TreeWorkPool;
 import io.nfscsi.controller.SharePool.Lease;
+import io.nfscsi.error.CsiException;
 import io.nfscsi.fs.TreeDeleter;
 import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
@@ -35,8 +36,15 @@ final class ArchiveJanitor {
     private final Clock clock;
     private final Duration retention;
     private final TreeWorkPool treeWork;
+    /** Two replicas' janitors never remove one archive at once; a live owner's object is left alone. */
+    private final Owners owners;
 
     ArchiveJanitor(SharePool pool, Clock clock, Duration retention, TreeWorkPool treeWork) {
+        this(pool, clock, retention, treeWork, Owners.ofThisHost(clock));
+    }
+
+    ArchiveJanitor(SharePool pool, Clock clock, Duration retention, TreeWorkPool treeWork, Owners owners) {
+        this.owners = owners;
         this.pool = pool;
         this.clock = clock;
         this.retention = retention;
@@ -73,9 +81,18 @@ final class ArchiveJanitor {
         });
         int removed = 0;
         for (String name : expired) {
+            Ownership hold;
+            try {
+                hold = owners.acquire(lease, Owners.archive(name), deadline);
+            } catch (CsiException.Aborted e) {
+                log.info("archive retention: {} is left to its owner: {}", lease.root().resolve(name), e.getMessage());
+                continue;
+            }
             Deadline removal = Deadline.after(1, TimeUnit.HOURS);
-            lease.io("removing archive " + name, removal, root ->
-                    TreeDeleter.delete(root, Path.of(name), treeWork, removal));
+            try (hold) {
+                lease.io("removing archive " + name, removal, root ->
+                        TreeDeleter.delete(root, Path.of(name), treeWork, removal));
+            }
             log.info("archive retention: removed {} (archived {}, older than {})", lease.root().resolve(name),
                     archivedAt(name).orElseThrow(), retention);
             removed++;

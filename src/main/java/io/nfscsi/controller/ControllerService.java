@@ -72,11 +72,12 @@ public final class ControllerService extends ControllerGrpc.ControllerImplBase {
 
     /** The controller of a driver started with these settings. */
     public static ControllerService create(ControllerSettings settings) {
-        SharePool pool = settings.pool();
+        Owners owners = settings.fencing().owners(settings.clock());
+        SharePool pool = settings.pool(owners);
         Jobs jobs = new Jobs(settings.clock(), settings.treeWork());
         Provisioner provisioner = new Provisioner(pool, settings.clock(), settings.defaultOnDelete(),
-                settings.mountTimeout(), settings.treeWork(), jobs);
-        Snapshots snapshots = new Snapshots(pool, provisioner, jobs, settings.clock(), settings.treeWork());
+                settings.mountTimeout(), settings.treeWork(), jobs, owners);
+        Snapshots snapshots = new Snapshots(pool, provisioner, jobs, settings.clock(), settings.treeWork(), owners);
         provisioner.useSnapshots(snapshots);
         return new ControllerService(provisioner, snapshots, settings.defaultOnDelete(), pool::closeIdle);
     }

@@ -27,14 +27,71 @@ import java.util.concurrent.TimeUnit;
  * @param archiveRetention  archives older than this are removed in the background; zero keeps them forever
  * @param shareCheckInterval how long a pooled share that answered a health check is trusted before the next one
  * @param shares            shares that are always known ({@code --share}), listed even before a call names them
+ * @param fencing           how this replica fences its background jobs against other replicas'
  */
 public record ControllerSettings(Path workingMountDir, Mounter mounter, BoundedIo io, Clock clock,
                                  OnDelete defaultOnDelete, Duration mountTimeout, Duration shareIdleTimeout,
                                  boolean mountPerRequest, TreeWorkPool treeWork, Duration archiveRetention,
-                                 Duration shareCheckInterval, List<Share> shares) {
+                                 Duration shareCheckInterval, List<Share> shares, Fencing fencing) {
 
     public ControllerSettings {
         shares = List.copyOf(shares);
+        java.util.Objects.requireNonNull(fencing, "fencing");
+    }
+
+    /** Settings with the default fencing: replica id the host name, owners stale after a minute. */
+    public ControllerSettings(Path workingMountDir, Mounter mounter, BoundedIo io, Clock clock,
+                              OnDelete defaultOnDelete, Duration mountTimeout, Duration shareIdleTimeout,
+                              boolean mountPerRequest, TreeWorkPool treeWork, Duration archiveRetention,
+                              Duration shareCheckInterval, List<Share> shares) {
+        this(workingMountDir, mounter, io, clock, defaultOnDelete, mountTimeout, shareIdleTimeout, mountPerRequest,
+                treeWork, archiveRetention, shareCheckInterval, shares, Fencing.defaults());
+    }
+
+    /**
+     * How background jobs are fenced between controller replicas ({@code --replica-id}, {@code --owner-stale-after};
+     * see {@link Owners}).
+     *
+     * @param replicaId  this replica's name on the shares' owner records; two driver processes running at once must
+     *                   never share one (a record of the same id with another process's instance is taken over at
+     *                   once, as an earlier process of this replica)
+     * @param staleAfter a job whose owner has not refreshed its heartbeat for this long is taken over
+     */
+    public record Fencing(String replicaId, Duration staleAfter) {
+
+        private static final java.util.regex.Pattern ID = java.util.regex.Pattern.compile(
+                "[A-Za-z0-9](?:[A-Za-z0-9._-]{0,251}[A-Za-z0-9])?");
+
+        /**
+         * @throws IllegalArgumentException naming the flag
+         */
+        public Fencing {
+            if (replicaId == null || !ID.matcher(replicaId).matches()) {
+                throw new IllegalArgumentException("--replica-id \"" + replicaId + "\" must be 1 to 253 letters, "
+                        + "digits, '-', '_' or '.', starting and ending with a letter or digit");
+            }
+            if (staleAfter.compareTo(Duration.ofSeconds(2)) < 0) {
+                throw new IllegalArgumentException("--owner-stale-after must be at least 2s");
+            }
+        }
+
+        /** The host name (a pod's name; with hostNetwork, the node's), as {@code --replica-id} defaults to. */
+        public static String hostName() {
+            try {
+                String host = java.net.InetAddress.getLocalHost().getHostName();
+                return ID.matcher(host).matches() ? host : "controller";
+            } catch (java.io.IOException e) {
+                return "controller";
+            }
+        }
+
+        public static Fencing defaults() {
+            return new Fencing(hostName(), Owners.DEFAULT_STALE_AFTER);
+        }
+
+        Owners owners(Clock clock) {
+            return new Owners(replicaId, clock, staleAfter);
+        }
     }
 
     /** Settings without {@code --share} flags. */
@@ -43,7 +100,7 @@ public record ControllerSettings(Path workingMountDir, Mounter mounter, BoundedI
                               boolean mountPerRequest, TreeWorkPool treeWork, Duration archiveRetention,
                               Duration shareCheckInterval) {
         this(workingMountDir, mounter, io, clock, defaultOnDelete, mountTimeout, shareIdleTimeout, mountPerRequest,
-                treeWork, archiveRetention, shareCheckInterval, List.of());
+                treeWork, archiveRetention, shareCheckInterval, List.<Share>of());
     }
 
     /**
@@ -87,7 +144,7 @@ public record ControllerSettings(Path workingMountDir, Mounter mounter, BoundedI
     }
 
     /** The share pool, with its idle reaper and, when retention is set, the archive janitor scheduled. */
-    SharePool pool() {
+    SharePool pool(Owners owners) {
         KnownShares known = KnownShares.load(workingMountDir, shares.stream()
                 .map(s -> new SharePool.ShareKey(s.source(), s.mountOptions())).toList());
         SharePool pool = new SharePool(workingMountDir, mounter, io, clock, shareIdleTimeout, mountPerRequest,
@@ -97,7 +154,7 @@ public record ControllerSettings(Path workingMountDir, Mounter mounter, BoundedI
         long period = Math.max(1, shareIdleTimeout.toSeconds() / 2);
         background.scheduleWithFixedDelay(pool::reapIdle, period, period, TimeUnit.SECONDS);
         if (archiveRetention.isPositive()) {
-            ArchiveJanitor janitor = new ArchiveJanitor(pool, clock, archiveRetention, treeWork);
+            ArchiveJanitor janitor = new ArchiveJanitor(pool, clock, archiveRetention, treeWork, owners);
             long sweep = Math.clamp(archiveRetention.toSeconds() / 4, 10, 3600);
             background.scheduleWithFixedDelay(janitor::sweep, sweep, sweep, TimeUnit.SECONDS);
         }

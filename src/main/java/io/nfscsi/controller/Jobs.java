@@ -59,6 +59,8 @@ final class Jobs {
         final CompletableFuture<Void> cancelled = new CompletableFuture<>();
         volatile Thread thread;
         private final java.util.function.Consumer<Job> hook;
+        /** Checked on every progress report and before the commit: the job's hold on its object (Ownership). */
+        private volatile Runnable guard = () -> { };
 
         Job(String key, String what, String tag, Instant started, java.util.function.Consumer<Job> hook) {
             this.key = key;
@@ -74,6 +76,12 @@ final class Jobs {
             bytes.set(byteCount);
             hook.accept(this);
             checkCancelled();
+            guard.run();
+        }
+
+        /** Makes every progress report and the commit run {@code check}, which stops the work by throwing. */
+        void guardWith(Runnable check) {
+            guard = check;
         }
 
         boolean isCancelled() {
@@ -95,6 +103,7 @@ final class Jobs {
          */
         synchronized void commit(Runnable write) {
             checkCancelled();
+            guard.run();
             write.run();
         }
 

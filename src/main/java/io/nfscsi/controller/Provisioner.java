@@ -65,12 +65,20 @@ final class Provisioner {
     private final Duration mountTimeout;
     private final TreeWorkPool treeWork;
     private final Jobs jobs;
+    /** Fences fills and deletes against other controller replicas. */
+    private final Owners owners;
     /** What ListVolumes last found on each share, to report while the share is unreachable; not kept on restart. */
     private final Map<NfsSource, List<Listed>> lastListed = new java.util.concurrent.ConcurrentHashMap<>();
     private Snapshots snapshots;
 
     Provisioner(SharePool pool, Clock clock, OnDelete defaultOnDelete, Duration mountTimeout,
                 TreeWorkPool treeWork, Jobs jobs) {
+        this(pool, clock, defaultOnDelete, mountTimeout, treeWork, jobs, Owners.ofThisHost(clock));
+    }
+
+    Provisioner(SharePool pool, Clock clock, OnDelete defaultOnDelete, Duration mountTimeout,
+                TreeWorkPool treeWork, Jobs jobs, Owners owners) {
+        this.owners = owners;
         this.pool = pool;
         this.clock = clock;
         this.defaultOnDelete = defaultOnDelete;
@@ -107,6 +115,7 @@ final class Provisioner {
                     + ContentSource.describe(pending.get().tag) + ", not from " + ContentSource.describe(source.key()));
         }
         if (pending.isEmpty()) {
+            Ownership hold;
             try (Lease lease = pool.acquire(key, mountDeadline(deadline))) {
                 Optional<Record> existing = lease.io("reading the record of volume " + name, deadline,
                         root -> VolumeRecords.read(root, name));
@@ -125,9 +134,11 @@ final class Provisioner {
                     log.info("created volume {} at {}/{}", id.format(), params.shareSource(), params.subDir());
                     return created;
                 }
+                // another replica filling this volume: ABORTED, naming it, and nothing touched
+                hold = owners.acquire(lease, Owners.volume(name), deadline);
             }
             pending = Optional.of(jobs.start(fillKey(name), "filling volume " + name + " from " + describe(source),
-                    source.key(), j -> fill(key, name, params, options, capacityBytes, source, j)));
+                    source.key(), j -> fill(key, name, params, options, capacityBytes, source, hold, j)));
         }
         Jobs.Job job = pending.get();
         if (!jobs.await(job, deadline)) {
@@ -240,22 +251,28 @@ final class Provisioner {
     }
 
     /**
-     * The background work of a restore or clone; the record is written last, so it marks a complete volume. A
-     * failed or cancelled fill removes the directory and its claim.
+     * The background work of a restore or clone, while this replica owns the volume ({@code hold}): the volume is
+     * built in a staging directory of this hold's own ({@link Staging}) and renamed into place when complete; the
+     * record is written last, so it marks a complete volume. A failed or cancelled fill removes what it wrote and
+     * the claim; a fill that lost its hold to another replica stops and removes nothing.
      */
     private void fill(ShareKey key, String name, VolumeParameters params, List<String> options, long capacityBytes,
-                      ContentSource source, Jobs.Job job) throws IOException {
+                      ContentSource source, Ownership hold, Jobs.Job job) throws IOException {
         Deadline forever = Deadline.after(30, TimeUnit.DAYS);
-        try (Lease lease = pool.acquire(key, Deadline.after(2, TimeUnit.MINUTES))) {
+        job.guardWith(hold::check);
+        try (hold; Lease lease = pool.acquire(key, Deadline.after(2, TimeUnit.MINUTES))) {
             Path root = lease.root();
+            Path staging = Staging.of(hold);
+            boolean placed = false;
             try {
+                Staging.removeOthers(root, hold, treeWork, forever);
                 // the directory is claimed by this volume: one without a record is what an interrupted fill left
                 if (Files.exists(SafePaths.resolveUnder(root, params.subDir()), LinkOption.NOFOLLOW_LINKS)) {
                     log.info("volume {}: removing what an interrupted fill left in {}", name, params.subDir());
                     TreeDeleter.delete(root, Path.of(params.subDir()), treeWork, forever);
                 }
-                SafePaths.createDirectories(root, params.subDir());
-                Path dir = SafePaths.resolveUnder(root, params.subDir());
+                SafePaths.createDirectories(root, staging.toString());
+                Path dir = SafePaths.resolveUnder(root, staging.toString());
                 switch (source) {
                     case ContentSource.FromSnapshot(SnapshotId snapshot) -> restore(snapshot, dir, job);
                     case ContentSource.FromVolume(VolumeId volume) -> {
@@ -268,11 +285,24 @@ final class Provisioner {
                     }
                     case ContentSource.None none -> { }
                 }
+                place(root, staging, params.subDir(), hold);
+                placed = true;
                 finish(lease, name, params, options, capacityBytes, source, job, forever);
             } catch (IOException | RuntimeException e) {
                 boolean cancelled = job.isCancelled();
                 Thread.interrupted(); // a cancel interrupts this thread; the clean-up below must still run
-                TreeDeleter.delete(root, Path.of(params.subDir()), treeWork, forever);
+                if (hold.lost() || !hold.confirm()) {
+                    // the volume's directory and claim are the new owner's now: only this job's own staging
+                    // directory, which no other job ever writes, is removed
+                    Staging.remove(root, staging, treeWork, forever,
+                            "volume " + name + ": removing " + staging + ", the partial work of a job that lost it");
+                    throw hold.lostOrUnconfirmed(e);
+                }
+                Staging.remove(root, staging, treeWork, forever,
+                        "volume " + name + ": removing " + staging + ", the partial work of a failed fill");
+                if (placed) {
+                    TreeDeleter.delete(root, Path.of(params.subDir()), treeWork, forever);
+                }
                 TreeDeleter.removeEmptyParents(root, Path.of(params.subDir()));
                 SubDirClaims.release(root, params.subDir(), name);
                 if (cancelled) {
@@ -281,6 +311,23 @@ final class Provisioner {
                 throw e;
             }
         }
+    }
+
+    /**
+     * Renames the complete staging directory to the volume's directory, once this replica has confirmed on the
+     * share that it still owns the volume. A directory already there (another owner's finished volume) makes the
+     * rename fail rather than be replaced, unless it is empty.
+     */
+    private static void place(Path root, Path staging, String subDir, Ownership hold) throws IOException {
+        if (!hold.confirm()) {
+            throw hold.lostOrUnconfirmed(null);
+        }
+        Path parent = Path.of(subDir).getParent();
+        if (parent != null) {
+            SafePaths.createDirectories(root, parent.toString());
+        }
+        Files.move(SafePaths.resolveUnder(root, staging.toString()), SafePaths.resolveUnder(root, subDir),
+                StandardCopyOption.ATOMIC_MOVE);
     }
 
     private void restore(SnapshotId snapshot, Path dir, Jobs.Job job) throws IOException {
@@ -388,8 +435,10 @@ final class Provisioner {
             log.warn("DeleteVolume {}: its share does not exist ({}); nothing to delete", id.format(), e.getMessage());
             return;
         }
-        try (Lease lease = t.lease) {
+        try (Lease lease = t.lease; Ownership hold = owners.acquire(lease, Owners.volume(name), deadline)) {
             Optional<String> other = lease.io("checking who owns " + id.subDir(), deadline, root -> {
+                // a fill that another replica left behind when it stopped, or crashed
+                Staging.removeOthers(root, hold, treeWork, deadline);
                 SubDirClaims.ensureIndexed(root);
                 return otherOwner(root, id, t.record);
             });

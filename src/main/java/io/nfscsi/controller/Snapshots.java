@@ -60,8 +60,16 @@ final class Snapshots {
     private final Jobs jobs;
     private final Clock clock;
     private final TreeWorkPool treeWork;
+    /** Fences archive jobs and deletes against other controller replicas. */
+    private final Owners owners;
 
     Snapshots(SharePool pool, Provisioner provisioner, Jobs jobs, Clock clock, TreeWorkPool treeWork) {
+        this(pool, provisioner, jobs, clock, treeWork, Owners.ofThisHost(clock));
+    }
+
+    Snapshots(SharePool pool, Provisioner provisioner, Jobs jobs, Clock clock, TreeWorkPool treeWork,
+              Owners owners) {
+        this.owners = owners;
         this.pool = pool;
         this.provisioner = provisioner;
         this.jobs = jobs;
@@ -109,6 +117,8 @@ final class Snapshots {
                 started = running.get().started;
             } else {
                 long sourceCapacity = provisioner.requireSource(source, deadline);
+                // another replica archiving this snapshot: ABORTED, naming it, and nothing touched
+                Ownership hold = owners.acquire(lease, Owners.snapshot(name), deadline);
                 started = record.map(r -> Instant.parse(r.getProperty("created"))).orElse(clock.instant());
                 Properties fresh = new Properties();
                 fresh.setProperty("source", source.format());
@@ -116,12 +126,17 @@ final class Snapshots {
                 fresh.setProperty("compression", params.compression().name());
                 fresh.setProperty("created", started.toString());
                 fresh.setProperty("sourceCapacity", Long.toString(sourceCapacity));
-                lease.io("writing the record of snapshot " + name, deadline, root -> {
-                    writeRecord(root, name, fresh);
-                    return null;
-                });
+                try {
+                    lease.io("writing the record of snapshot " + name, deadline, root -> {
+                        writeRecord(root, name, fresh);
+                        return null;
+                    });
+                } catch (RuntimeException e) {
+                    hold.close();
+                    throw e;
+                }
                 Jobs.Job job = jobs.start(jobKey(id), "snapshot " + name + " of " + source.format(), sourceTag(source),
-                        j -> archive(key, source, id, params.compression(), j));
+                        j -> archive(key, source, id, params.compression(), hold, j));
                 if (jobs.await(job, Deadline.after(Math.min(2000,
                         Math.max(0, deadline.timeRemaining(TimeUnit.MILLISECONDS) - 1000)), TimeUnit.MILLISECONDS))) {
                     return lease.io("reading the archive of snapshot " + name, deadline,
@@ -135,16 +150,22 @@ final class Snapshots {
         }
     }
 
-    /** The background work: archive the source's directory into a hidden temporary file, then rename it. */
-    private void archive(ShareKey key, VolumeId source, SnapshotId id, Compression compression, Jobs.Job job)
-            throws IOException {
-        try (Lease target = pool.acquire(key, Deadline.after(2, TimeUnit.MINUTES));
+    /**
+     * The background work, while this replica owns the snapshot ({@code hold}): archive the source's directory into
+     * a hidden temporary file named after the hold, then rename it. Partial archives of earlier owners are removed
+     * first; a job that lost its hold to another replica stops and removes nothing.
+     */
+    private void archive(ShareKey key, VolumeId source, SnapshotId id, Compression compression, Ownership hold,
+                         Jobs.Job job) throws IOException {
+        job.guardWith(hold::check);
+        try (hold;
+             Lease target = pool.acquire(key, Deadline.after(2, TimeUnit.MINUTES));
              Lease from = provisioner.leaseFor(source, Deadline.after(2, TimeUnit.MINUTES))) {
             SafePaths.createDirectories(target.root(), id.name());
             Path dir = SafePaths.resolveUnder(target.root(), id.name());
             removePartials(dir);
             Path sourceDir = SafePaths.resolveUnder(from.root(), source.subDir());
-            Path temp = dir.resolve("." + id.archive() + PARTIAL + UUID.randomUUID());
+            Path temp = dir.resolve("." + id.archive() + PARTIAL + hold.token());
             Path done = dir.resolve(id.archive() + compression.suffix());
             try (FileChannel channel = FileChannel.open(temp, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE,
                     LinkOption.NOFOLLOW_LINKS);
@@ -155,10 +176,17 @@ final class Snapshots {
                 log.info("snapshot {}: archived {} entries, {} bytes ({} skipped)", id.name(), r.entries(), r.bytes(),
                         r.skipped());
             } catch (IOException | RuntimeException e) {
+                if (hold.lost() || !hold.confirm()) {
+                    throw hold.lostOrUnconfirmed(e);
+                }
                 Files.deleteIfExists(temp);
                 throw e;
             }
-            // the archive appears only if the snapshot was not deleted meanwhile (DeleteSnapshot cancels this job)
+            // the archive appears only if the snapshot was not deleted meanwhile (DeleteSnapshot cancels this job),
+            // and only while this replica still owns it
+            if (!hold.confirm()) {
+                throw hold.lostOrUnconfirmed(null);
+            }
             try {
                 job.commit(() -> {
                     try {
@@ -172,6 +200,9 @@ final class Snapshots {
                 });
             } catch (Jobs.CancelledException e) {
                 Files.deleteIfExists(temp);
+                throw e;
+            } catch (CsiException.Aborted e) {
+                // the hold was lost or not confirmed (the job's guard): the partial is the new owner's to remove
                 throw e;
             } catch (java.io.UncheckedIOException e) {
                 Files.deleteIfExists(temp);
@@ -202,7 +233,7 @@ final class Snapshots {
                     e.getMessage());
             return;
         }
-        try (lease) {
+        try (lease; Ownership hold = owners.acquire(lease, Owners.snapshot(id.name()), deadline)) {
             Optional<SubDirClaims.Claim> claim = lease.io("reading the claim on " + id.name(), deadline,
                     root -> SubDirClaims.read(root, id.name()));
             boolean ours = claim.isPresent() ? claim.get().name().equals(owner(id.name()))

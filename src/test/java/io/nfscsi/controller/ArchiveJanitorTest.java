@@ -63,6 +63,34 @@ class ArchiveJanitorTest {
     }
 
     @Test
+    void sweepShare_archiveThatAnotherReplicaIsRemoving_isLeftAlone_untilItsOwnerIsStale(@TempDir Path work)
+            throws Exception {
+        io.nfscsi.testing.MutableClock clock = new io.nfscsi.testing.MutableClock(Instant.parse("2026-11-25T12:00:00Z"));
+        var key = new SharePool.ShareKey(NfsSource.of("nfs.example.com", "/exports", null), List.of());
+        SharePool pool = new SharePool(work, new FakeMounter(), new BoundedIo(2), clock, Duration.ofMinutes(5), false,
+                Duration.ofSeconds(10));
+        var lease = pool.acquire(key, Deadline.after(10, TimeUnit.SECONDS));
+        Path share = lease.root();
+        String name = "archived-ns-old-20261101T000000Z";
+        Files.createDirectories(share.resolve(name + "/deep"));
+        Owners other = new Owners("replica-other", clock, Duration.ofMinutes(1));
+        Ownership held = other.acquire(share, Owners.archive(name));
+        try {
+            ArchiveJanitor janitor = new ArchiveJanitor(pool, clock, Duration.ofDays(7), TestPools.walkers(2),
+                    new Owners("replica-this", clock, Duration.ofMinutes(1)));
+            assertThat(janitor.sweepShare(lease, Deadline.after(10, TimeUnit.SECONDS))).isZero();
+            assertThat(share.resolve(name + "/deep")).isDirectory();
+            clock.advance(Duration.ofMinutes(2));
+            assertThat(janitor.sweepShare(lease, Deadline.after(10, TimeUnit.SECONDS))).isEqualTo(1);
+            assertThat(share.resolve(name)).doesNotExist();
+            assertThat(held.confirm()).as("the stale janitor finds its hold gone").isFalse();
+        } finally {
+            held.close();
+            lease.close();
+        }
+    }
+
+    @Test
     void archivedAt_readsTheNamesTimestamp() {
         assertThat(ArchiveJanitor.archivedAt("archived-a-b-20261125T231500Z"))
                 .contains(Instant.parse("2026-11-25T23:15:00Z"));
