@@ -105,6 +105,8 @@ final class SharePool {
         int users;
         Instant lastUsed;
         Instant lastHealthy = Instant.MIN;
+        /** A health check's statvfs was started and has not returned; cleared by the statvfs itself. */
+        final java.util.concurrent.atomic.AtomicBoolean probing = new java.util.concurrent.atomic.AtomicBoolean();
 
         Entry(ShareKey key, Path path, Instant now) {
             this.key = key;
@@ -377,9 +379,22 @@ final class SharePool {
         if (Duration.between(e.lastHealthy, now).compareTo(checkInterval) < 0) {
             return true;
         }
+        BoundedIo.Lane lane = lane(e.key.share());
+        if (e.probing.get() && lane.stuck() > 0) {
+            // the last check is still blocked in the kernel: the server has not answered since; do not queue another
+            throw new CsiException.Unavailable("NFS server of share " + e.key.share() + " does not answer: the "
+                    + "last statvfs of " + e.path + " has not returned", null);
+        }
         Deadline budget = deadline.minimum(Deadline.after(HEALTH_BUDGET.toMillis(), TimeUnit.MILLISECONDS));
+        e.probing.set(true);
         try {
-            lane(e.key.share()).run("statvfs " + e.path, budget, () -> Posix.statvfs(e.path));
+            lane.run("statvfs " + e.path, budget, () -> {
+                try {
+                    return Posix.statvfs(e.path);
+                } finally {
+                    e.probing.set(false);
+                }
+            });
             e.lastHealthy = now;
             return true;
         } catch (MountException ex) {
