@@ -149,6 +149,7 @@ public record ControllerSettings(Path workingMountDir, Mounter mounter, BoundedI
                 .map(s -> new SharePool.ShareKey(s.source(), s.mountOptions())).toList());
         SharePool pool = new SharePool(workingMountDir, mounter, io, clock, shareIdleTimeout, mountPerRequest,
                 shareCheckInterval, known);
+        pool.unmountLeftovers();
         ScheduledExecutorService background = Executors.newSingleThreadScheduledExecutor(
                 r -> Thread.ofPlatform().daemon().name("controller-background").unstarted(r));
         long period = Math.max(1, shareIdleTimeout.toSeconds() / 2);

@@ -86,6 +86,7 @@ final class KnownShares {
 
     private void read() {
         Path f = file.orElseThrow();
+        removeInterruptedWrites(f);
         String text;
         try {
             if (Files.size(f) > MAX_FILE_BYTES) {
@@ -127,6 +128,24 @@ final class KnownShares {
             log.warn("{}: skipped {} lines that do not name a share; they are dropped at the next write", f, skipped);
         }
         log.info("known shares: {} from --share, {} remembered in {}", configured.size(), learned.size(), f);
+    }
+
+    /**
+     * Removes the temporary files of writes that a killed process left: the working directory is this process's
+     * alone, so no other writer can be in the middle of one, and the file they were to replace is intact.
+     */
+    private static void removeInterruptedWrites(Path f) {
+        try (java.nio.file.DirectoryStream<Path> temps = Files.newDirectoryStream(f.getParent(),
+                "." + FILE + ".*.tmp")) {
+            for (Path t : temps) {
+                Files.deleteIfExists(t);
+                log.info("removed {}: a write of the known shares that a crash interrupted", t);
+            }
+        } catch (NoSuchFileException e) {
+            // a new working directory: nothing was written yet
+        } catch (IOException e) {
+            log.warn("cannot remove interrupted writes of {}: {}", f, e.toString());
+        }
     }
 
     /** Caller holds {@code this}. A failed write is logged: the shares stay known until the process ends. */

@@ -328,6 +328,33 @@ final class SharePool {
         }
     }
 
+    /**
+     * Unmounts what a previous run left mounted in the working directory: a controller killed with shares mounted
+     * (SIGKILL, OOM) leaves them there, and nothing else would ever unmount a share that the new run does not ask
+     * for with the same options. Call once, before the first lease: no call can be using them yet.
+     *
+     * @return how many mounts were taken away (stacked ones counted each)
+     */
+    int unmountLeftovers() {
+        int removed = 0;
+        for (MountEntry m : mounter.table().entries()) {
+            Path at = m.mountPoint();
+            if (!workingDir.toAbsolutePath().normalize().equals(at.getParent())) {
+                continue;
+            }
+            int before = mounter.table().countAt(at);
+            if (before == 0) {
+                continue; // a stacked mount already taken away with the one above it
+            }
+            log.info("unmounting {} from {}: left mounted by a previous run", m.source(), at);
+            for (int i = 0; i < before; i++) {
+                unmountQuietly(at);
+            }
+            removed += before - mounter.table().countAt(at);
+        }
+        return removed;
+    }
+
     /** Unmounts every pooled share that no call is using; for shutdown. */
     void closeIdle() {
         for (Entry e : entries.values()) {

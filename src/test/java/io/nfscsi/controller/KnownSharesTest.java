@@ -47,6 +47,22 @@ class KnownSharesTest {
     }
 
     @Test
+    void load_removesTheTemporaryFileOfAWriteACrashInterrupted_keepsTheFile() throws Exception {
+        KnownShares.load(work, List.of()).learn(key("/a"));
+        Files.writeString(work.resolve("." + KnownShares.FILE + ".0b7c6a1e-3c55-4d5e-9a3b-1f0e2d4c5b6a.tmp"),
+                "nfs.example.com:/half");
+        Files.writeString(work.resolve("unrelated.tmp"), "x");
+
+        KnownShares after = KnownShares.load(work, List.of());
+
+        assertThat(after.all()).containsExactly(key("/a"));
+        try (Stream<Path> files = Files.list(work)) {
+            assertThat(files).extracting(p -> p.getFileName().toString())
+                    .containsExactlyInAnyOrder(KnownShares.FILE, "unrelated.tmp");
+        }
+    }
+
+    @Test
     void load_damagedFile_keepsTheLinesThatParse_andTheNextWriteDropsTheRest() throws Exception {
         Path file = work.resolve(KnownShares.FILE);
         Files.write(file, new byte[] {(byte) 0xff, 0, '\n', 'x', '\n'});

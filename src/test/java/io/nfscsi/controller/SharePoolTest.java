@@ -174,5 +174,23 @@ class SharePoolTest {
             assertThat(pool.known()).contains(lease.key());
         }
     }
-}
 
+    @Test
+    void unmountLeftovers_takesAwayWhatAKilledRunLeftInTheWorkingDirectory_only() throws Exception {
+        Path left = work.resolve("0123456789abcdef01234567");
+        Path elsewhere = work.resolveSibling(work.getFileName() + "-other");
+        mounter.mount("nfs:/exports", left, "nfs", List.of(), soon());
+        mounter.mount("nfs:/exports", left, "nfs", List.of(), soon()); // stacked: a killed mount.nfs finished late
+        mounter.mount("nfs:/exports", elsewhere, "nfs", List.of(), soon());
+        java.nio.file.Files.createDirectories(left);
+
+        assertThat(pool.unmountLeftovers()).isEqualTo(2);
+
+        assertThat(mounter.table().countAt(left)).isZero();
+        assertThat(left).doesNotExist();
+        assertThat(mounter.table().countAt(elsewhere)).isEqualTo(1);
+        try (var lease = pool.acquire(key, soon())) {
+            assertThat(mounter.table().countAt(lease.root())).isEqualTo(1);
+        }
+    }
+}
