@@ -223,10 +223,26 @@ final class FuzzBed implements AutoCloseable {
         channel.shutdownNow();
         server.shutdownNow();
         controller.shutdown();
-        try (Stream<Path> all = Files.walk(root)) {
-            for (Path p : all.sorted(Comparator.reverseOrder()).toList()) {
-                Files.deleteIfExists(p);
+        // a background job (archive, restore, clone) that a request started may still be writing: go over the
+        // tree again until it is gone
+        IOException last = null;
+        for (int pass = 0; pass < 20 && Files.exists(root, LinkOption.NOFOLLOW_LINKS); pass++) {
+            try (Stream<Path> all = Files.walk(root)) {
+                for (Path p : all.sorted(Comparator.reverseOrder()).toList()) {
+                    Files.deleteIfExists(p);
+                }
+            } catch (IOException | UncheckedIOException e) {
+                last = e instanceof UncheckedIOException u ? u.getCause() : (IOException) e;
+                try {
+                    Thread.sleep(50);
+                } catch (InterruptedException ie) {
+                    Thread.currentThread().interrupt();
+                    break;
+                }
             }
+        }
+        if (Files.exists(root, LinkOption.NOFOLLOW_LINKS)) {
+            throw new IOException("could not remove " + root, last);
         }
     }
 }

@@ -21,7 +21,7 @@ import net.jqwik.api.lifecycle.AfterProperty;
 import net.jqwik.api.lifecycle.BeforeProperty;
 
 /**
- * {@value #TRIES} generated requests per RPC of Identity, Controller and Node against one driver per RPC (see
+ * Up to {@value #TRIES} generated requests per RPC of Identity, Controller and Node against one driver per RPC (see
  * {@link FuzzBed}): every answer is OK or a caller's code, never UNKNOWN or INTERNAL; nothing outside the share,
  * the kubelet directory and the node's state changes; the server answers Probe afterwards. The counts go to the
  * reliability report ({@code bench/reliability}) as {@code RELIABILITY|6|…} lines.
@@ -30,11 +30,19 @@ class RpcFuzzTest {
 
     static final int TRIES = 10_000;
     /**
-     * How long each RPC's requests may take ({@code -Dnfscsi.fuzz.secondsPerRpc}, default 6): 26 RPCs then stay
-     * within about three minutes on a loaded machine. An RPC whose {@value #TRIES} requests do not fit sends fewer
-     * (its {@code requests tried} line says how many); on an idle machine most RPCs send them all.
+     * How long all RPCs' requests may take together ({@code -Dnfscsi.fuzz.seconds}, default 140), so that the
+     * package stays within three minutes on a loaded machine. Each RPC gets an equal share of what is left when
+     * it starts, and at least a second: an RPC that sends its {@value #TRIES} requests early leaves its time to the
+     * ones after it. An RPC whose requests do not fit its share sends fewer; its {@code requests tried} line says
+     * how many.
      */
-    static final long BUDGET_NANOS = TimeUnit.SECONDS.toNanos(Long.getLong("nfscsi.fuzz.secondsPerRpc", 6));
+    static final long BUDGET_NANOS = TimeUnit.SECONDS.toNanos(Long.getLong("nfscsi.fuzz.seconds", 140));
+    /** The least time an RPC gets, even when the ones before it overran the budget: every RPC is fuzzed. */
+    private static final long FLOOR_NANOS = TimeUnit.SECONDS.toNanos(1);
+    private static final int RPCS = (int) java.util.Arrays.stream(RpcFuzzTest.class.getDeclaredMethods())
+            .filter(m -> m.isAnnotationPresent(Property.class)).count();
+    private static long budgetStart;
+    private static int rpcsLeft = RPCS;
     /** The sentinel tree is compared after every this many calls that may write, and after the last one. */
     private static final int CHECK_EVERY = 20;
     private static final Map<String, Tally> TALLIES = new ConcurrentHashMap<>();
@@ -50,7 +58,17 @@ class RpcFuzzTest {
         bed = new FuzzBed();
         requests = new Requests(bed.seeds);
         mutator = new Mutator(new Values(bed.seeds));
-        budgetEnds = System.nanoTime() + BUDGET_NANOS;
+        budgetEnds = share();
+    }
+
+    /** When this RPC's share of the budget ends: an equal part of what the RPCs before it left. */
+    private static synchronized long share() {
+        long now = System.nanoTime();
+        if (budgetStart == 0) {
+            budgetStart = now;
+        }
+        long left = Math.max(0, budgetStart + BUDGET_NANOS - now);
+        return now + Math.max(FLOOR_NANOS, left / Math.max(1, rpcsLeft--));
     }
 
     @AfterProperty
@@ -76,7 +94,7 @@ class RpcFuzzTest {
         var all = TALLIES.values();
         System.out.println("RELIABILITY|6|RPCs fuzzed|" + all.size());
         System.out.println("RELIABILITY|6|requests tried (all RPCs)|" + all.stream().mapToInt(t -> t.tried).sum());
-        System.out.println("RELIABILITY|6|RPCs that sent fewer than " + TRIES + " requests within "
+        System.out.println("RELIABILITY|6|RPCs that sent fewer than " + TRIES + " requests in their share of "
                 + TimeUnit.NANOSECONDS.toSeconds(BUDGET_NANOS) + " s|" + all.stream().filter(t -> t.tried < TRIES).count());
         System.out.println("RELIABILITY|6|UNKNOWN or INTERNAL answers|"
                 + all.stream().mapToInt(t -> t.badAnswers).sum());
@@ -94,7 +112,7 @@ class RpcFuzzTest {
             tally = TALLIES.computeIfAbsent(rpc, Tally::new);
         }
         if (request == null) {
-            return; // past this RPC's time budget
+            return; // past this RPC's share of the time budget
         }
         Status status = FuzzBed.call(call, request);
         tally.answered(status, request);
