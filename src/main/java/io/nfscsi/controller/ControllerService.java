@@ -89,7 +89,7 @@ public final class ControllerService extends ControllerGrpc.ControllerImplBase {
 
     @Override
     public void createVolume(Csi.CreateVolumeRequest req, StreamObserver<Csi.CreateVolumeResponse> reply) {
-        String name = RequestFields.required("name", req.getName());
+        String name = RequestFields.name("name", req.getName());
         long capacity = capacity(req.hasCapacityRange() ? req.getCapacityRange() : null);
         List<String> mountFlags = capabilities("volume_capabilities", req.getVolumeCapabilitiesList());
         VolumeParameters params = VolumeParameters.parse(req.getParametersMap(), name, defaultOnDelete);
@@ -155,7 +155,7 @@ public final class ControllerService extends ControllerGrpc.ControllerImplBase {
     @Override
     public void createSnapshot(Csi.CreateSnapshotRequest req, StreamObserver<Csi.CreateSnapshotResponse> reply) {
         String sourceId = RequestFields.required("source_volume_id", req.getSourceVolumeId());
-        String name = RequestFields.required("name", req.getName());
+        String name = RequestFields.snapshotName("name", req.getName());
         Snapshots.Parameters params = snapshotParameters(req.getParametersMap());
         VolumeId source = parse("source_volume_id", sourceId).orElseThrow(() -> new CsiException.NotFound(
                 "source volume " + sourceId + " does not exist"));
@@ -199,7 +199,7 @@ public final class ControllerService extends ControllerGrpc.ControllerImplBase {
             all = all.stream().filter(s -> s.sourceVolumeId().equals(req.getSourceVolumeId())).toList();
         }
         int start = startAfter(after, all.stream().map(s -> s.id().format()).toList());
-        int end = req.getMaxEntries() == 0 ? all.size() : Math.min(all.size(), start + req.getMaxEntries());
+        int end = pageEnd(start, req.getMaxEntries(), all.size());
         var response = Csi.ListSnapshotsResponse.newBuilder();
         for (Snapshots.Status s : all.subList(start, end)) {
             response.addEntries(Csi.ListSnapshotsResponse.Entry.newBuilder().setSnapshot(snapshot(s)));
@@ -285,6 +285,11 @@ public final class ControllerService extends ControllerGrpc.ControllerImplBase {
             }
         }
         return List.of();
+    }
+
+    /** Where a page of at most {@code maxEntries} (0: no limit) starting at {@code start} ends; never overflows. */
+    static int pageEnd(int start, int maxEntries, int size) {
+        return maxEntries == 0 ? size : (int) Math.min(size, (long) start + maxEntries);
     }
 
     /**
@@ -391,7 +396,7 @@ public final class ControllerService extends ControllerGrpc.ControllerImplBase {
         Optional<String> after = decodeToken(req.getStartingToken(), VOLUME_TOKEN);
         List<Provisioner.Listed> all = provisioner.list(deadline());
         int start = startAfter(after, all.stream().map(v -> v.id().format()).toList());
-        int end = req.getMaxEntries() == 0 ? all.size() : Math.min(all.size(), start + req.getMaxEntries());
+        int end = pageEnd(start, req.getMaxEntries(), all.size());
         var response = Csi.ListVolumesResponse.newBuilder();
         for (Provisioner.Listed v : all.subList(start, end)) {
             response.addEntries(Csi.ListVolumesResponse.Entry.newBuilder()

@@ -11,6 +11,7 @@ import io.nfscsi.posix.FsStats;
 import java.nio.file.Files;
 import java.nio.file.InvalidPathException;
 import java.nio.file.LinkOption;
+import io.nfscsi.volume.RequestFields;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
@@ -57,6 +58,9 @@ final class VolumeHealth {
             throw notFound(volumeId, "volume_path \"" + value.replace("\0", "\\0")
                     + "\" is not an absolute path without . or .. (kubelet's target path)");
         }
+        RequestFields.pathTooLong(value).ifPresent(why -> {
+            throw notFound(volumeId, "volume_path " + why);
+        });
         try {
             return Path.of(value).normalize();
         } catch (InvalidPathException e) {

@@ -65,6 +65,16 @@ public record VolumeId(String server, String share, String subDir, String name, 
     public static final int VERSION = 1;
 
     private static final char SEPARATOR = '#';
+    /**
+     * The longest name of a volume or snapshot, in UTF-8 bytes: it names a record file ({@code <name>.properties})
+     * and, for a snapshot's source, a partial archive ({@code .<name>.partial-<uuid>}), which must stay within
+     * the 255 bytes a file name may have on Linux. Kubernetes names are at most 253 characters, but the sidecars'
+     * are about 40 ({@code pvc-<uuid>}, {@code snapshot-<uuid>}).
+     */
+    public static final int MAX_NAME_BYTES = 200;
+    /** The longest path segment (NAME_MAX) and the longest share or subDir, in UTF-8 bytes. */
+    static final int MAX_SEGMENT_BYTES = 255;
+    static final int MAX_PATH_BYTES = 2048;
     private static final int SEGMENTS = 6;
     private static final Pattern SLASH_FORM = Pattern.compile("^([^/]+)/(.*)/([^/]+)$", Pattern.DOTALL);
 
@@ -294,6 +304,7 @@ public record VolumeId(String server, String share, String subDir, String name, 
         if (!share.startsWith("/")) {
             throw new InvalidException("share", quote(share) + " must be an absolute path");
         }
+        checkLength("share", share);
         StringBuilder normalized = new StringBuilder();
         for (String segment : share.split("/")) {
             if (segment.equals("..")) {
@@ -321,6 +332,7 @@ public record VolumeId(String server, String share, String subDir, String name, 
         if (subDir.startsWith("/")) {
             throw new InvalidException("subDir", quote(subDir) + " must be a relative path");
         }
+        checkLength("subDir", subDir);
         for (String segment : subDir.split("/", -1)) {
             if (segment.isEmpty() || segment.equals(".") || segment.equals("..")) {
                 throw new InvalidException("subDir", quote(subDir) + " must not contain a "
@@ -330,7 +342,7 @@ public record VolumeId(String server, String share, String subDir, String name, 
         checkNotHidden("subDir", subDir);
     }
 
-    static void checkName(String name) {
+    public static void checkName(String name) {
         if (name == null) {
             throw new InvalidException("name", "must not be null");
         }
@@ -338,6 +350,32 @@ public record VolumeId(String server, String share, String subDir, String name, 
         if (name.indexOf('/') >= 0 || name.equals(".") || name.equals("..")) {
             throw new InvalidException("name", quote(name) + " must not contain '/' nor be \".\" or \"..\"");
         }
+        if (utf8Length(name) > MAX_NAME_BYTES) {
+            throw new InvalidException("name", "is " + utf8Length(name) + " bytes long; at most " + MAX_NAME_BYTES
+                    + " are allowed");
+        }
+    }
+
+    /**
+     * A path no longer than {@value #MAX_PATH_BYTES} bytes whose segments are at most {@value #MAX_SEGMENT_BYTES}:
+     * a longer one can exist on no share, and the file system would refuse it with ENAMETOOLONG.
+     */
+    private static void checkLength(String field, String path) {
+        int length = utf8Length(path);
+        if (length > MAX_PATH_BYTES) {
+            throw new InvalidException(field, "is " + length + " bytes long; at most " + MAX_PATH_BYTES
+                    + " are allowed");
+        }
+        for (String segment : path.split("/")) {
+            if (utf8Length(segment) > MAX_SEGMENT_BYTES) {
+                throw new InvalidException(field, "has a segment of " + utf8Length(segment) + " bytes; at most "
+                        + MAX_SEGMENT_BYTES + " are allowed");
+            }
+        }
+    }
+
+    public static int utf8Length(String s) {
+        return s.getBytes(java.nio.charset.StandardCharsets.UTF_8).length;
     }
 
     /** No separator, no NUL or other control character, no half of a surrogate pair. */

@@ -41,8 +41,8 @@ public final class FakeMounter implements Mounter {
         }
         String ro = options.contains("ro") ? "ro" : "rw";
         String type = options.stream().anyMatch(o -> o.matches("n?f?s?vers=3")) ? "nfs" : "nfs4";
-        lines.add(nextId++ + " 1 0:50 / " + target + " " + ro + ",relatime shared:1 - " + type + " " + source
-                + " " + ro + ",vers=4.1");
+        lines.add(nextId++ + " 1 0:50 / " + escape(target.toString()) + " " + ro + ",relatime shared:1 - " + type
+                + " " + escape(source) + " " + ro + ",vers=4.1");
     }
 
     /** How many mounts are in the table now. */
@@ -53,11 +53,16 @@ public final class FakeMounter implements Mounter {
     @Override
     public synchronized void unmount(Path target, Deadline deadline) {
         for (int i = lines.size() - 1; i >= 0; i--) {
-            if (lines.get(i).split(" ")[4].equals(target.toString())) {
+            if (lines.get(i).split(" ")[4].equals(escape(target.toString()))) {
                 lines.remove(i);
                 return;
             }
         }
+    }
+
+    /** As the kernel writes a path or source into mountinfo: space, tab, newline and backslash as octal escapes. */
+    static String escape(String s) {
+        return s.replace("\\", "\\134").replace(" ", "\\040").replace("\t", "\\011").replace("\n", "\\012");
     }
 
     @Override
