@@ -1,5 +1,6 @@
 package io.nfscsi.cli;
 
+import io.nfscsi.concurrent.ContainerCpus;
 import io.nfscsi.controller.ControllerSettings;
 import io.nfscsi.server.Endpoint;
 import io.nfscsi.volume.OnDelete;
@@ -39,20 +40,42 @@ public record DriverConfig(Endpoint endpoint, String nodeId, String driverName, 
      * @param defaultOnDelete   what DeleteVolume does when the StorageClass says nothing
      * @param shareIdleTimeout  how long an unused share stays mounted in the controller
      * @param mountPerRequest   mount the share for every call instead of pooling (for benchmarks)
-     * @param deleteParallelism file-system operations in flight during a tree delete
+     * @param deleteParallelism file-system operations in flight across every tree walk (delete, clone): the
+     *                          walker threads of the one tree work pool
      * @param archiveRetention  archives older than this are removed in the background; zero keeps them
      * @param shareCheckInterval how often a pooled share is checked for staleness before use
      * @param shares            the shares the controller always knows ({@code --share}), for lists and capacity
+     * @param compressionThreads threads compressing snapshot archives, shared by every snapshot; 1 to
+     *                          {@link #MAX_COMPRESSION_THREADS}
      */
     public record Provisioning(OnDelete defaultOnDelete, Duration shareIdleTimeout, boolean mountPerRequest,
                                int deleteParallelism, Duration archiveRetention, Duration shareCheckInterval,
-                               List<ControllerSettings.Share> shares) {
+                               List<ControllerSettings.Share> shares, int compressionThreads) {
+
+        /**
+         * The most compressing threads: each keeps about 8 MiB in flight, and four already outrun what an NFS
+         * share takes in.
+         */
+        public static final int MAX_COMPRESSION_THREADS = 4;
 
         /** Settings without {@code --share} flags. */
         public Provisioning(OnDelete defaultOnDelete, Duration shareIdleTimeout, boolean mountPerRequest,
                             int deleteParallelism, Duration archiveRetention, Duration shareCheckInterval) {
             this(defaultOnDelete, shareIdleTimeout, mountPerRequest, deleteParallelism, archiveRetention,
                     shareCheckInterval, List.of());
+        }
+
+        /** Settings with the default {@code --compression-threads}. */
+        public Provisioning(OnDelete defaultOnDelete, Duration shareIdleTimeout, boolean mountPerRequest,
+                            int deleteParallelism, Duration archiveRetention, Duration shareCheckInterval,
+                            List<ControllerSettings.Share> shares) {
+            this(defaultOnDelete, shareIdleTimeout, mountPerRequest, deleteParallelism, archiveRetention,
+                    shareCheckInterval, shares, defaultCompressionThreads(ContainerCpus.available()));
+        }
+
+        /** The default {@code --compression-threads}: the container's CPUs, at most {@link #MAX_COMPRESSION_THREADS}. */
+        public static int defaultCompressionThreads(int containerCpus) {
+            return Math.clamp(containerCpus, 1, MAX_COMPRESSION_THREADS);
         }
 
         public static final Provisioning DEFAULTS = new Provisioning(OnDelete.DELETE, Duration.ofMinutes(5), false,
@@ -65,6 +88,10 @@ public record DriverConfig(Endpoint endpoint, String nodeId, String driverName, 
             }
             if (deleteParallelism < 1 || deleteParallelism > 1024) {
                 throw new IllegalArgumentException("--delete-parallelism must be between 1 and 1024");
+            }
+            if (compressionThreads < 1 || compressionThreads > MAX_COMPRESSION_THREADS) {
+                throw new IllegalArgumentException("--compression-threads must be between 1 and "
+                        + MAX_COMPRESSION_THREADS);
             }
             if (archiveRetention.isNegative()) {
                 throw new IllegalArgumentException("--archive-retention must not be negative");

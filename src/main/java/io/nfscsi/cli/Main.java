@@ -6,6 +6,8 @@ import io.nfscsi.controller.ControllerSettings;
 import io.nfscsi.identity.IdentityService;
 import io.nfscsi.identity.Readiness;
 import io.nfscsi.concurrent.BoundedIo;
+import io.nfscsi.concurrent.ContainerCpus;
+import io.nfscsi.concurrent.TreeWorkPool;
 import io.nfscsi.mount.CommandMounter;
 import io.nfscsi.node.NodeService;
 import io.nfscsi.server.CsiServer;
@@ -96,9 +98,14 @@ public final class Main implements Callable<Integer> {
     Duration archiveRetention;
 
     @Option(names = "--delete-parallelism", paramLabel = "N", defaultValue = "32",
-            description = "File-system operations in flight while deleting a volume's tree (default: "
-                    + "${DEFAULT-VALUE}).")
+            description = "File-system operations in flight across every tree delete and clone: the threads of the "
+                    + "one pool that walks trees (default: ${DEFAULT-VALUE}).")
     int deleteParallelism;
+
+    @Option(names = "--compression-threads", paramLabel = "N",
+            description = "Threads compressing snapshot archives, shared by every snapshot, 1 to 4 (default: the "
+                    + "container's CPUs, at most 4).")
+    Integer compressionThreads;
 
     @Option(names = "--share", paramLabel = "SERVER:/EXPORT[,OPTIONS]",
             description = "A share the controller always lists (ListVolumes, ListSnapshots, GetCapacity without "
@@ -139,7 +146,10 @@ public final class Main implements Callable<Integer> {
                 workingMountDir, shutdownGrace, verbosity, new DriverConfig.Provisioning(
                         onDeletePolicy(defaultOnDelete), shareIdleTimeout, mountPerRequest, deleteParallelism,
                         archiveRetention, shareCheckInterval,
-                        shares.stream().map(s -> ControllerSettings.Share.parse("--share", s)).toList()), stateDir);
+                        shares.stream().map(s -> ControllerSettings.Share.parse("--share", s)).toList(),
+                        compressionThreads != null ? compressionThreads
+                                : DriverConfig.Provisioning.defaultCompressionThreads(ContainerCpus.available())),
+                stateDir);
     }
 
     private static OnDelete onDeletePolicy(String value) {
@@ -166,9 +176,15 @@ public final class Main implements Callable<Integer> {
         BoundedIo io = new BoundedIo(64);
         CommandMounter mounter = new CommandMounter(16, io);
         DriverConfig.Provisioning p = config.provisioning();
+        TreeWorkPool treeWork = new TreeWorkPool(TreeWorkPool.Limits.of(p.deleteParallelism(),
+                p.compressionThreads()));
+        TreeWorkPool.Limits caps = treeWork.limits();
+        log.info("tree work pool: {} jobs at once, {} walker threads, {} compressing threads ({} threads at most), "
+                + "{} open directory handles, {} MiB of buffers", caps.jobThreads(), caps.walkThreads(),
+                caps.compressionThreads(), caps.maxThreads(), caps.handles(), caps.bufferBytes() / TreeWorkPool.MIB);
         ControllerService controller = ControllerService.create(new ControllerSettings(config.workingMountDir(),
                 mounter, io, Clock.systemUTC(), p.defaultOnDelete(), config.mountTimeout(), p.shareIdleTimeout(),
-                p.mountPerRequest(), p.deleteParallelism(), p.archiveRetention(), p.shareCheckInterval(),
+                p.mountPerRequest(), treeWork, p.archiveRetention(), p.shareCheckInterval(),
                 p.shares()));
         List<BindableService> services = List.of(
                 new IdentityService(config.driverName(), version,

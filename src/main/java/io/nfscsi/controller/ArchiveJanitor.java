@@ -1,6 +1,7 @@
 package io.nfscsi.controller;
 
 import io.nfscsi.concurrent.Deadline;
+import io.nfscsi.concurrent.TreeWorkPool;
 import io.nfscsi.fs.TreeDeleter;
 import java.io.IOException;
 import java.nio.file.DirectoryStream;
@@ -31,13 +32,13 @@ final class ArchiveJanitor {
     private final SharePool pool;
     private final Clock clock;
     private final Duration retention;
-    private final int parallelism;
+    private final TreeWorkPool treeWork;
 
-    ArchiveJanitor(SharePool pool, Clock clock, Duration retention, int parallelism) {
+    ArchiveJanitor(SharePool pool, Clock clock, Duration retention, TreeWorkPool treeWork) {
         this.pool = pool;
         this.clock = clock;
         this.retention = retention;
-        this.parallelism = parallelism;
+        this.treeWork = treeWork;
     }
 
     /**
@@ -57,7 +58,7 @@ final class ArchiveJanitor {
             for (Path entry : entries) {
                 Optional<Instant> at = archivedAt(entry.getFileName().toString());
                 if (at.isPresent() && at.get().isBefore(cutoff)) {
-                    TreeDeleter.delete(root, entry.getFileName(), parallelism, Deadline.after(1, TimeUnit.HOURS));
+                    TreeDeleter.delete(root, entry.getFileName(), treeWork, Deadline.after(1, TimeUnit.HOURS));
                     log.info("archive retention: removed {} (archived {}, older than {})", entry, at.get(), retention);
                     removed++;
                 }

@@ -73,11 +73,10 @@ public final class ControllerService extends ControllerGrpc.ControllerImplBase {
     /** The controller of a driver started with these settings. */
     public static ControllerService create(ControllerSettings settings) {
         SharePool pool = settings.pool();
-        Jobs jobs = new Jobs(settings.clock());
+        Jobs jobs = new Jobs(settings.clock(), settings.treeWork());
         Provisioner provisioner = new Provisioner(pool, settings.io(), settings.clock(), settings.defaultOnDelete(),
-                settings.mountTimeout(), settings.deleteParallelism(), jobs);
-        Snapshots snapshots = new Snapshots(pool, provisioner, jobs, settings.clock(),
-                Runtime.getRuntime().availableProcessors());
+                settings.mountTimeout(), settings.treeWork(), jobs);
+        Snapshots snapshots = new Snapshots(pool, provisioner, jobs, settings.clock(), settings.treeWork());
         provisioner.useSnapshots(snapshots);
         return new ControllerService(provisioner, snapshots, settings.defaultOnDelete(), pool::closeIdle);
     }

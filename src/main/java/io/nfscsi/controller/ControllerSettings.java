@@ -2,6 +2,7 @@ package io.nfscsi.controller;
 
 import io.nfscsi.error.CsiException;
 import io.nfscsi.concurrent.BoundedIo;
+import io.nfscsi.concurrent.TreeWorkPool;
 import io.nfscsi.mount.Mounter;
 import io.nfscsi.volume.MountOptions;
 import io.nfscsi.volume.NfsSource;
@@ -21,14 +22,15 @@ import java.util.concurrent.TimeUnit;
  * @param workingMountDir   where shares are mounted, and where the shares learned from calls are remembered
  * @param shareIdleTimeout  how long an unused share stays mounted
  * @param mountPerRequest   mount and unmount the share for every call (for comparison benchmarks only)
- * @param deleteParallelism how many file-system operations a tree delete keeps in flight
+ * @param treeWork          the one pool of platform threads, open handles and buffers for all background tree
+ *                          work (clone, restore, delete, archive), made once at start-up
  * @param archiveRetention  archives older than this are removed in the background; zero keeps them forever
  * @param shareCheckInterval how long a pooled share that answered a health check is trusted before the next one
  * @param shares            shares that are always known ({@code --share}), listed even before a call names them
  */
 public record ControllerSettings(Path workingMountDir, Mounter mounter, BoundedIo io, Clock clock,
                                  OnDelete defaultOnDelete, Duration mountTimeout, Duration shareIdleTimeout,
-                                 boolean mountPerRequest, int deleteParallelism, Duration archiveRetention,
+                                 boolean mountPerRequest, TreeWorkPool treeWork, Duration archiveRetention,
                                  Duration shareCheckInterval, List<Share> shares) {
 
     public ControllerSettings {
@@ -38,10 +40,10 @@ public record ControllerSettings(Path workingMountDir, Mounter mounter, BoundedI
     /** Settings without {@code --share} flags. */
     public ControllerSettings(Path workingMountDir, Mounter mounter, BoundedIo io, Clock clock,
                               OnDelete defaultOnDelete, Duration mountTimeout, Duration shareIdleTimeout,
-                              boolean mountPerRequest, int deleteParallelism, Duration archiveRetention,
+                              boolean mountPerRequest, TreeWorkPool treeWork, Duration archiveRetention,
                               Duration shareCheckInterval) {
         this(workingMountDir, mounter, io, clock, defaultOnDelete, mountTimeout, shareIdleTimeout, mountPerRequest,
-                deleteParallelism, archiveRetention, shareCheckInterval, List.of());
+                treeWork, archiveRetention, shareCheckInterval, List.of());
     }
 
     /**
@@ -95,7 +97,7 @@ public record ControllerSettings(Path workingMountDir, Mounter mounter, BoundedI
         long period = Math.max(1, shareIdleTimeout.toSeconds() / 2);
         background.scheduleWithFixedDelay(pool::reapIdle, period, period, TimeUnit.SECONDS);
         if (archiveRetention.isPositive()) {
-            ArchiveJanitor janitor = new ArchiveJanitor(pool, clock, archiveRetention, deleteParallelism);
+            ArchiveJanitor janitor = new ArchiveJanitor(pool, clock, archiveRetention, treeWork);
             long sweep = Math.clamp(archiveRetention.toSeconds() / 4, 10, 3600);
             background.scheduleWithFixedDelay(janitor::sweep, sweep, sweep, TimeUnit.SECONDS);
         }

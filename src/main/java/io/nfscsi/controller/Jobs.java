@@ -1,6 +1,7 @@
 package io.nfscsi.controller;
 
 import io.nfscsi.concurrent.Deadline;
+import io.nfscsi.concurrent.TreeWorkPool;
 import io.nfscsi.error.CsiException;
 import java.time.Clock;
 import java.time.Duration;
@@ -105,6 +106,11 @@ final class Jobs {
             }
         }
 
+        private synchronized void clearThread() {
+            thread = null;
+            Thread.interrupted(); // a cancel's interrupt must not reach the pool thread's next job
+        }
+
         String describe(Clock clock) {
             return what + ": " + entries.get() + " entries, " + bytes.get() / (1 << 20) + " MiB after "
                     + Duration.between(started, clock.instant()).toSeconds() + "s";
@@ -113,15 +119,18 @@ final class Jobs {
 
     private final Map<String, Job> jobs = new ConcurrentHashMap<>();
     private final Clock clock;
+    /** Runs the work on its platform threads: the work makes native calls that would pin a virtual thread's carrier. */
+    private final TreeWorkPool treeWork;
     /** Called on every progress report, before the cancel check; tests slow a job down with it. */
     private final java.util.function.Consumer<Job> progressHook;
 
-    Jobs(Clock clock) {
-        this(clock, job -> { });
+    Jobs(Clock clock, TreeWorkPool treeWork) {
+        this(clock, treeWork, job -> { });
     }
 
-    Jobs(Clock clock, java.util.function.Consumer<Job> progressHook) {
+    Jobs(Clock clock, TreeWorkPool treeWork, java.util.function.Consumer<Job> progressHook) {
         this.clock = clock;
+        this.treeWork = treeWork;
         this.progressHook = progressHook;
         ScheduledExecutorService reporter = Executors.newSingleThreadScheduledExecutor(
                 r -> Thread.ofPlatform().daemon().name("job-progress").unstarted(r));
@@ -145,8 +154,11 @@ final class Jobs {
         if (raced != null) {
             return raced;
         }
-        Thread.ofVirtual().name("job-" + key).start(() -> {
-            job.thread = Thread.currentThread();
+        treeWork.startJob(() -> {
+            Thread self = Thread.currentThread();
+            String poolName = self.getName();
+            self.setName("job-" + key);
+            job.thread = self;
             try {
                 work.run(job);
                 log.info("{} finished: {}", what, job.describe(clock));
@@ -163,6 +175,8 @@ final class Jobs {
                     // nobody awaits a cancelled job: the next start under this key begins afresh
                     jobs.remove(key, job);
                 }
+                job.clearThread(); // the pool thread moves on: a later cancel must not interrupt its next job
+                self.setName(poolName);
             }
         });
         return job;

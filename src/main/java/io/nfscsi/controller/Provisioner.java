@@ -1,6 +1,7 @@
 package io.nfscsi.controller;
 
 import io.nfscsi.concurrent.Deadline;
+import io.nfscsi.concurrent.TreeWorkPool;
 import io.nfscsi.controller.SharePool.Lease;
 import io.nfscsi.controller.SharePool.ShareKey;
 import io.nfscsi.controller.VolumeRecords.Record;
@@ -8,6 +9,7 @@ import io.nfscsi.error.CsiException;
 import io.nfscsi.fs.SafePaths;
 import io.nfscsi.fs.TreeCopier;
 import io.nfscsi.fs.TreeDeleter;
+import io.nfscsi.posix.FsStats;
 import io.nfscsi.snapshot.Restorer;
 import io.nfscsi.volume.SnapshotId;
 import java.io.BufferedInputStream;
@@ -63,20 +65,20 @@ final class Provisioner {
     private final Clock clock;
     private final OnDelete defaultOnDelete;
     private final Duration mountTimeout;
-    private final int deleteParallelism;
+    private final TreeWorkPool treeWork;
     private final Jobs jobs;
     /** What ListVolumes last found on each share, to report while the share is unreachable; not kept on restart. */
     private final Map<NfsSource, List<Listed>> lastListed = new java.util.concurrent.ConcurrentHashMap<>();
     private Snapshots snapshots;
 
     Provisioner(SharePool pool, BoundedIo io, Clock clock, OnDelete defaultOnDelete, Duration mountTimeout,
-                int deleteParallelism, Jobs jobs) {
+                TreeWorkPool treeWork, Jobs jobs) {
         this.pool = pool;
         this.io = io;
         this.clock = clock;
         this.defaultOnDelete = defaultOnDelete;
         this.mountTimeout = mountTimeout;
-        this.deleteParallelism = deleteParallelism;
+        this.treeWork = treeWork;
         this.jobs = jobs;
     }
 
@@ -217,7 +219,7 @@ final class Provisioner {
             finish(root, name, params, options, capacityBytes, ContentSource.NONE, null, deadline);
         } catch (RuntimeException e) {
             if (made) {
-                TreeDeleter.delete(root, Path.of(params.subDir()), deleteParallelism, deadline);
+                TreeDeleter.delete(root, Path.of(params.subDir()), treeWork, deadline);
                 TreeDeleter.removeEmptyParents(root, Path.of(params.subDir()));
             }
             if (made || claimedNow) {
@@ -240,7 +242,7 @@ final class Provisioner {
                 // the directory is claimed by this volume: one without a record is what an interrupted fill left
                 if (Files.exists(SafePaths.resolveUnder(root, params.subDir()), LinkOption.NOFOLLOW_LINKS)) {
                     log.info("volume {}: removing what an interrupted fill left in {}", name, params.subDir());
-                    TreeDeleter.delete(root, Path.of(params.subDir()), deleteParallelism, forever);
+                    TreeDeleter.delete(root, Path.of(params.subDir()), treeWork, forever);
                 }
                 SafePaths.createDirectories(root, params.subDir());
                 Path dir = SafePaths.resolveUnder(root, params.subDir());
@@ -249,7 +251,7 @@ final class Provisioner {
                     case ContentSource.FromVolume(VolumeId volume) -> {
                         try (Lease from = leaseFor(volume, Deadline.after(2, TimeUnit.MINUTES))) {
                             var r = TreeCopier.copy(SafePaths.resolveUnder(from.root(), volume.subDir()), dir,
-                                    deleteParallelism, forever, job::progress);
+                                    treeWork, forever, job::progress);
                             log.info("volume {}: cloned {} files, {} directories, {} links, {} bytes ({} skipped)",
                                     name, r.files(), r.directories(), r.symlinks(), r.bytes(), r.skipped());
                         }
@@ -260,7 +262,7 @@ final class Provisioner {
             } catch (IOException | RuntimeException e) {
                 boolean cancelled = job.isCancelled();
                 Thread.interrupted(); // a cancel interrupts this thread; the clean-up below must still run
-                TreeDeleter.delete(root, Path.of(params.subDir()), deleteParallelism, forever);
+                TreeDeleter.delete(root, Path.of(params.subDir()), treeWork, forever);
                 TreeDeleter.removeEmptyParents(root, Path.of(params.subDir()));
                 SubDirClaims.release(root, params.subDir(), name);
                 if (cancelled) {
@@ -276,7 +278,7 @@ final class Provisioner {
         try (Lease ignored = snapshots.leaseArchive(snapshot, Deadline.after(2, TimeUnit.MINUTES), archive);
              InputStream in = new BufferedInputStream(Files.newInputStream(archive[0], LinkOption.NOFOLLOW_LINKS),
                      1 << 20)) {
-            var r = Restorer.restore(in, dir, job::progress);
+            var r = Restorer.restore(in, dir, treeWork, job::progress);
             log.info("restored {} entries, {} bytes from {}", r.entries(), r.bytes(), archive[0]);
         } catch (Restorer.RejectedException e) {
             throw new CsiException.FailedPrecondition("snapshot " + snapshot.format() + " cannot be restored: "
@@ -388,7 +390,7 @@ final class Provisioner {
             switch (policy) {
                 case DELETE -> {
                     if (exists) {
-                        var result = TreeDeleter.delete(root, Path.of(id.subDir()), deleteParallelism, deadline);
+                        var result = TreeDeleter.delete(root, Path.of(id.subDir()), treeWork, deadline);
                         log.info("deleted volume {}: {} files, {} directories", id.format(), result.files(),
                                 result.directories());
                     }
@@ -587,7 +589,7 @@ final class Provisioner {
     }
 
     /** A known share's file system as its pooled mount shows it. */
-    record ShareStat(String server, Object device, Posix.FsStats fs) {}
+    record ShareStat(String server, Object device, FsStats fs) {}
 
     /**
      * The sum of the available bytes of distinct file systems. NFS reports no file-system ID to statvfs (f_fsid is
@@ -622,8 +624,8 @@ final class Provisioner {
         if (a.device().equals(b.device())) {
             return true;
         }
-        Posix.FsStats x = a.fs();
-        Posix.FsStats y = b.fs();
+        FsStats x = a.fs();
+        FsStats y = b.fs();
         return a.server().equalsIgnoreCase(b.server()) && x.totalBytes() == y.totalBytes()
                 && x.usedBytes() == y.usedBytes() && x.availableBytes() == y.availableBytes()
                 && x.totalInodes() == y.totalInodes() && x.freeInodes() == y.freeInodes();

@@ -1,6 +1,7 @@
 package io.nfscsi.controller;
 
 import io.nfscsi.concurrent.Deadline;
+import io.nfscsi.concurrent.TreeWorkPool;
 import io.nfscsi.controller.SharePool.Lease;
 import io.nfscsi.controller.SharePool.ShareKey;
 import io.nfscsi.error.CsiException;
@@ -61,14 +62,14 @@ final class Snapshots {
     private final Provisioner provisioner;
     private final Jobs jobs;
     private final Clock clock;
-    private final int threads;
+    private final TreeWorkPool treeWork;
 
-    Snapshots(SharePool pool, Provisioner provisioner, Jobs jobs, Clock clock, int threads) {
+    Snapshots(SharePool pool, Provisioner provisioner, Jobs jobs, Clock clock, TreeWorkPool treeWork) {
         this.pool = pool;
         this.provisioner = provisioner;
         this.jobs = jobs;
         this.clock = clock;
-        this.threads = threads;
+        this.treeWork = treeWork;
     }
 
     /**
@@ -138,7 +139,7 @@ final class Snapshots {
             try (FileChannel channel = FileChannel.open(temp, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE,
                     LinkOption.NOFOLLOW_LINKS);
                  OutputStream out = new BufferedOutputStream(Channels.newOutputStream(channel), 1 << 20)) {
-                Archiver.Result r = Archiver.archive(sourceDir, out, compression, threads, job::progress);
+                Archiver.Result r = Archiver.archive(sourceDir, out, compression, treeWork, job::progress);
                 out.flush();
                 channel.force(true);
                 log.info("snapshot {}: archived {} entries, {} bytes ({} skipped)", id.name(), r.entries(), r.bytes(),
@@ -197,7 +198,7 @@ final class Snapshots {
             Optional<SubDirClaims.Claim> claim = SubDirClaims.read(root, id.name());
             boolean ours = claim.isPresent() ? claim.get().name().equals(owner(id.name())) : holdsOnlyArchives(dir);
             if (ours) {
-                TreeDeleter.delete(root, Path.of(id.name()), 8, deadline);
+                TreeDeleter.delete(root, Path.of(id.name()), treeWork, deadline);
                 SubDirClaims.release(root, id.name(), owner(id.name()));
                 log.info("deleted snapshot {}", id.format());
             } else {

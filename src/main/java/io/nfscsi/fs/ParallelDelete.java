@@ -1,9 +1,9 @@
 package io.nfscsi.fs;
 
-import static java.nio.file.LinkOption.NOFOLLOW_LINKS;
 import static java.util.concurrent.TimeUnit.NANOSECONDS;
 
 import io.nfscsi.concurrent.Deadline;
+import io.nfscsi.concurrent.TreeWorkPool;
 import io.nfscsi.error.CsiException;
 import java.io.IOException;
 import java.nio.file.DirectoryIteratorException;
@@ -12,14 +12,8 @@ import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.SecureDirectoryStream;
 import java.nio.file.attribute.BasicFileAttributes;
-import java.util.ArrayDeque;
 import java.util.ArrayList;
-import java.util.Deque;
 import java.util.List;
-import java.util.Set;
-import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.ConcurrentLinkedQueue;
-import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 
@@ -28,16 +22,14 @@ import java.util.concurrent.atomic.AtomicLong;
  *
  * <p>Over NFS every call is a round trip, so the work is cut into tasks that never wait for one another (list a
  * directory; lstat and unlink a batch of its entries; remove a directory once its count of unfinished work drops to
- * zero), run by a pool of {@code parallelism} platform threads: that many calls are in flight whenever there is
- * that much work. Platform threads, because the JDK does not compensate a virtual thread's carrier for these
- * file-system calls, so virtual threads would cap the calls in flight at the number of cores. The pool is LIFO per
- * thread, so each thread goes depth-first, and idle threads steal the oldest, largest pieces of work.
+ * zero), run on the shared walkers of the {@link TreeWorkPool}: as many calls are in flight as there are walkers,
+ * whenever there is that much work. Platform threads, because the JDK does not compensate a virtual thread's
+ * carrier for these file-system calls, so virtual threads would cap the calls in flight at the number of cores, and
+ * pin the carriers that gRPC calls need. The walkers are LIFO per thread, so each goes depth-first, and idle ones
+ * steal the oldest, largest pieces of work.
  *
- * <p>Every directory is reached through the open handle of its parent and opened with {@code O_NOFOLLOW}. Handles
- * are closed when idle once more than a budget are open, and reopened on demand: from the parent's handle, or,
- * going up, through the child's {@code ..}; a reopened directory must have the device and inode it had when first
- * opened. No step recurses, so neither the Java stack nor the number of open handles grows with the tree's depth;
- * a tree deeper than the budget costs extra opens instead.
+ * <p>Every directory is reached through the open handle of its parent and opened with {@code O_NOFOLLOW}; handles
+ * are kept by a {@link HandleCache}, reopened going up through the child's {@code ..}.
  *
  * <p>Between the lstat that finds a directory and the open of it, a pod still writing to the tree could put a FIFO
  * in its place: the open would then block (the JDK opens without {@code O_DIRECTORY} or {@code O_NONBLOCK}). The
@@ -62,48 +54,39 @@ final class ParallelDelete {
     /** What the caller learns: the counts, and (for tests) how many handles were open at most. */
     record Outcome(long files, long directories, int peakOpenHandles) {}
 
-    /** A directory being emptied. Its handle may be closed while no one uses it, and reopened. */
-    private static final class Node {
-        final Node parent;
-        final Path name;
+    /** A directory being emptied. */
+    private static final class Node extends HandleCache.Dir {
         /** Work that must finish before this directory is empty: its listing, its batches, its subdirectories. */
         final AtomicInteger pending = new AtomicInteger(1);
-        // guarded by this
-        SecureDirectoryStream<Path> handle;
-        Object key;
-        int users;
-        boolean queuedIdle;
 
         Node(Node parent, Path name) {
-            this.parent = parent;
-            this.name = name;
+            super(parent, name, null);
+        }
+
+        Node parent() {
+            return (Node) parent;
         }
     }
 
     private final String context;
     private final Deadline deadline;
-    private final int handleBudget;
     private final RunControl control;
+    /** Gives back the handle budget leased for this walk, once its last handle is closed. */
+    private final Runnable leaseEnd;
     private final Node base;
+    private final HandleCache handles;
     private final AtomicLong files = new AtomicLong();
     private final AtomicLong directories = new AtomicLong();
-    /** Nodes whose handle was open and unused when last released, oldest first: the order of closing. */
-    private final ConcurrentLinkedQueue<Node> idle = new ConcurrentLinkedQueue<>();
-    private final Set<SecureDirectoryStream<Path>> openHandles = ConcurrentHashMap.newKeySet();
-    private final AtomicInteger open = new AtomicInteger();
-    private final AtomicInteger peakOpen = new AtomicInteger();
-    private final AtomicLong releases = new AtomicLong();
-    private final AtomicBoolean sweeping = new AtomicBoolean();
 
-    private ParallelDelete(SecureDirectoryStream<Path> parent, String context, int parallelism, Deadline deadline,
-                           int handleBudget) {
+    private ParallelDelete(SecureDirectoryStream<Path> parent, String context, TreeWorkPool pool, Deadline deadline,
+                           int handleBudget, Runnable leaseEnd) {
         this.context = context;
         this.deadline = deadline;
-        this.handleBudget = handleBudget;
-        this.control = new RunControl(context, deadline, parallelism);
+        this.leaseEnd = leaseEnd;
+        this.control = new RunControl(context, deadline, pool);
         this.base = new Node(null, null);
-        base.handle = parent;
-        base.users = 1; // never idle, so never closed before the end
+        this.handles = new HandleCache(base, parent, handleBudget, dir -> new CsiException.Aborted(context
+                + ": a directory was replaced by another while it was being emptied; retry continues"));
     }
 
     /**
@@ -112,13 +95,14 @@ final class ParallelDelete {
      *
      * @param context      what is being done, to start messages ("deleting a/b")
      * @param handleBudget open directory handles above which idle ones are closed
+     * @param leaseEnd     run once every handle is closed: gives the budget back
      * @throws CsiException.DeadlineExceeded when the deadline expires first; what was removed stays removed
      * @throws CsiException.Aborted          when a directory was replaced by another while it was being emptied
      * @throws CsiException.Internal         on any other failure of a file-system call
      */
-    static Outcome run(SecureDirectoryStream<Path> parent, Path name, String context, int parallelism,
-                       Deadline deadline, int handleBudget) {
-        ParallelDelete run = new ParallelDelete(parent, context, parallelism, deadline, handleBudget);
+    static Outcome run(SecureDirectoryStream<Path> parent, Path name, String context, TreeWorkPool pool,
+                       Deadline deadline, int handleBudget, Runnable leaseEnd) {
+        ParallelDelete run = new ParallelDelete(parent, context, pool, deadline, handleBudget, leaseEnd);
         Node target = new Node(run.base, name);
         run.fork(() -> run.list(target));
         run.await();
@@ -126,7 +110,7 @@ final class ParallelDelete {
         if (failed != null) {
             throw run.describe(failed);
         }
-        return new Outcome(run.files.get(), run.directories.get(), run.peakOpen.get());
+        return new Outcome(run.files.get(), run.directories.get(), run.handles.peakOpen());
     }
 
     private void await() {
@@ -140,7 +124,10 @@ final class ParallelDelete {
             Thread.currentThread().interrupt();
             fail(e);
         }
-        control.shutDown(this::closeAll, "fs-delete-cleanup");
+        control.shutDown(() -> {
+            handles.closeAll();
+            leaseEnd.run();
+        });
     }
 
     private CsiException describe(Throwable failed) {
@@ -164,7 +151,7 @@ final class ParallelDelete {
     private void list(Node dir) throws IOException {
         SecureDirectoryStream<Path> handle;
         try {
-            handle = acquire(dir);
+            handle = handles.acquire(dir);
         } catch (NoSuchFileException e) {
             finishedOne(dir); // removed by another deletion at work on the same tree (a retry overlapping us)
             return;
@@ -192,7 +179,7 @@ final class ParallelDelete {
         } catch (DirectoryIteratorException e) {
             throw e.getCause();
         } finally {
-            release(dir);
+            handles.release(dir, false);
         }
         finishedOne(dir);
     }
@@ -206,7 +193,7 @@ final class ParallelDelete {
     private void remove(Node dir, List<Path> names) throws IOException {
         SecureDirectoryStream<Path> handle;
         try {
-            handle = acquire(dir);
+            handle = handles.acquire(dir);
         } catch (NoSuchFileException e) {
             finishedOne(dir); // removed by another deletion, with these entries
             return;
@@ -232,7 +219,7 @@ final class ParallelDelete {
                 }
             }
         } finally {
-            release(dir);
+            handles.release(dir, false);
         }
         finishedOne(dir);
     }
@@ -248,20 +235,20 @@ final class ParallelDelete {
         Node held = null; // an ancestor reached by going up: still held, so that its ".." can be opened
         while (true) {
             checkpoint();
-            Node parent = dir.parent;
+            Node parent = dir.parent();
             SecureDirectoryStream<Path> parentHandle;
             try {
-                parentHandle = acquireParent(dir);
+                parentHandle = handles.acquireParent(dir);
             } catch (NoSuchFileException e) {
                 parentHandle = null; // the parent is gone, and this directory with it: another deletion at work
             } finally {
                 if (held != null) {
-                    release(held);
+                    handles.release(held, false);
                 }
             }
             boolean keepParent = false;
             try {
-                closeHandle(dir);
+                handles.closeHandle(dir);
                 if (parentHandle != null && !removeFrom(parentHandle, dir)) {
                     return;
                 }
@@ -275,7 +262,7 @@ final class ParallelDelete {
                 keepParent = parentHandle != null;
             } finally {
                 if (parentHandle != null && !keepParent) {
-                    release(parent);
+                    handles.release(parent, false);
                 }
             }
             dir = parent;
@@ -298,180 +285,5 @@ final class ParallelDelete {
             // removed by another deletion at work on the same tree; it counts as done here too
         }
         return true;
-    }
-
-    // --- handles: open on demand, closed when idle and over budget ---
-
-    /** Holds {@code node}'s handle open until {@link #release}, reopening it if it was closed. */
-    private SecureDirectoryStream<Path> acquire(Node node) throws IOException {
-        SecureDirectoryStream<Path> handle = tryUse(node);
-        if (handle != null) {
-            return handle;
-        }
-        // Walk up to the nearest open ancestor (the base always is), then reopen downwards.
-        Deque<Node> closed = new ArrayDeque<>();
-        Node above = node;
-        do {
-            closed.push(above);
-            above = above.parent;
-            handle = tryUse(above);
-        } while (handle == null);
-        while (!closed.isEmpty()) {
-            Node next = closed.pop();
-            SecureDirectoryStream<Path> nextHandle;
-            try {
-                synchronized (next) {
-                    if (next.handle == null) {
-                        next.handle = openVerified(handle, next.name, next);
-                    }
-                    next.users++;
-                    nextHandle = next.handle;
-                }
-            } finally {
-                release(above);
-                closeIdleOverBudget(); // at each step: a long chain must not have all of itself open at once
-            }
-            above = next;
-            handle = nextHandle;
-        }
-        return handle;
-    }
-
-    /**
-     * Holds the parent of {@code node} open. Going up, the parent is reopened through the child's {@code ..}, one
-     * call, rather than by walking down from the nearest open ancestor.
-     */
-    private SecureDirectoryStream<Path> acquireParent(Node node) throws IOException {
-        Node parent = node.parent;
-        SecureDirectoryStream<Path> handle = tryUse(parent);
-        if (handle != null) {
-            return handle;
-        }
-        SecureDirectoryStream<Path> child = tryUse(node);
-        if (child == null) {
-            return acquire(parent);
-        }
-        try {
-            synchronized (parent) {
-                if (parent.handle == null) {
-                    parent.handle = openVerified(child, node.name.getFileSystem().getPath(".."), parent);
-                }
-                parent.users++;
-                return parent.handle;
-            }
-        } finally {
-            release(node);
-            closeIdleOverBudget();
-        }
-    }
-
-    private static SecureDirectoryStream<Path> tryUse(Node node) {
-        synchronized (node) {
-            if (node.handle == null) {
-                return null;
-            }
-            node.users++;
-            return node.handle;
-        }
-    }
-
-    private void release(Node node) {
-        synchronized (node) {
-            node.users--;
-            if (node.users > 0 || node.handle == null || node.queuedIdle) {
-                return;
-            }
-            node.queuedIdle = true;
-        }
-        idle.add(node);
-        if (releases.incrementAndGet() % (4L * handleBudget + 64) == 0) {
-            dropRemovedFromIdle();
-        }
-    }
-
-    /**
-     * Drops the nodes whose handle was closed from the idle queue, where removed directories would otherwise pile
-     * up (one per directory of the tree) until closing idle handles happens to reach them.
-     */
-    private void dropRemovedFromIdle() {
-        if (!sweeping.compareAndSet(false, true)) {
-            return;
-        }
-        try {
-            idle.removeIf(node -> {
-                synchronized (node) {
-                    if (node.handle != null) {
-                        return false;
-                    }
-                    node.queuedIdle = false;
-                    return true;
-                }
-            });
-        } finally {
-            sweeping.set(false);
-        }
-    }
-
-    /** Opens {@code name} without following a link; caller holds {@code node}'s lock. */
-    private SecureDirectoryStream<Path> openVerified(SecureDirectoryStream<Path> from, Path name, Node node)
-            throws IOException {
-        SecureDirectoryStream<Path> handle = from.newDirectoryStream(name, NOFOLLOW_LINKS);
-        try {
-            Object key = Dirs.key(handle);
-            if (node.key == null) {
-                node.key = key;
-            } else if (!node.key.equals(key)) {
-                throw new CsiException.Aborted(context + ": a directory was replaced by another while it was being"
-                        + " emptied; retry continues");
-            }
-        } catch (IOException | RuntimeException e) {
-            Dirs.closeQuietly(handle);
-            throw e;
-        }
-        openHandles.add(handle);
-        peakOpen.accumulateAndGet(open.incrementAndGet(), Math::max);
-        return handle;
-    }
-
-    private void closeHandle(Node node) {
-        synchronized (node) {
-            if (node.handle != null) {
-                close(node.handle);
-                node.handle = null;
-            }
-        }
-    }
-
-    private void close(SecureDirectoryStream<Path> handle) {
-        if (openHandles.remove(handle)) {
-            open.decrementAndGet();
-        }
-        Dirs.closeQuietly(handle);
-    }
-
-    /** Closes idle handles, least recently released first, while more than the budget are open. */
-    private void closeIdleOverBudget() {
-        // Never called under a node's lock: it takes other nodes' locks, and two threads each holding one lock
-        // while wanting the other's would deadlock.
-        while (open.get() > handleBudget) {
-            Node node = idle.poll();
-            if (node == null) {
-                return;
-            }
-            synchronized (node) {
-                node.queuedIdle = false;
-                if (node.users == 0 && node.handle != null) {
-                    close(node.handle);
-                    node.handle = null;
-                }
-            }
-        }
-    }
-
-    private void closeAll() {
-        for (SecureDirectoryStream<Path> handle : openHandles) {
-            close(handle);
-        }
-        Dirs.closeQuietly(base.handle);
     }
 }

@@ -3,6 +3,7 @@ package io.nfscsi.fs;
 import static java.util.concurrent.TimeUnit.NANOSECONDS;
 
 import io.nfscsi.concurrent.Deadline;
+import io.nfscsi.concurrent.TreeWorkPool;
 import io.nfscsi.error.CsiException;
 import java.io.IOException;
 import java.time.Duration;
@@ -11,9 +12,10 @@ import java.util.concurrent.ForkJoinPool;
 import java.util.concurrent.atomic.AtomicReference;
 
 /**
- * What a parallel tree walk ({@link ParallelCopy}, {@link ParallelDelete}) needs besides its own work: a pool of
- * platform threads, the first failure (later ones are dropped), the latch the last task opens, the deadline checked
- * between file-system calls, and the end of the pool, which may outlive a thread blocked in the kernel.
+ * What a parallel tree walk ({@link ParallelCopy}, {@link ParallelDelete}) needs besides its own work: its tasks on
+ * the shared walkers of the {@link TreeWorkPool} (platform threads, shared with every other walk), the first failure
+ * (later ones are dropped), the latch the last task opens, the deadline checked between file-system calls, and the
+ * end of the walk, which may outlive a task blocked in the kernel.
  */
 final class RunControl {
 
@@ -39,14 +41,19 @@ final class RunControl {
 
     private final String context;
     private final Deadline deadline;
-    private final ForkJoinPool pool;
+    private final ForkJoinPool walkers;
     private final AtomicReference<Throwable> failure = new AtomicReference<>();
     private final CountDownLatch finished = new CountDownLatch(1);
+    // guarded by this
+    /** Tasks forked and not yet returned. */
+    private int tasks;
+    /** What the last task to return runs, when the walk ended with tasks still in the kernel. */
+    private Runnable cleanup;
 
-    RunControl(String context, Deadline deadline, int parallelism) {
+    RunControl(String context, Deadline deadline, TreeWorkPool pool) {
         this.context = context;
         this.deadline = deadline;
-        this.pool = new ForkJoinPool(parallelism, ForkJoinPool.defaultForkJoinWorkerThreadFactory, null, false);
+        this.walkers = pool.walkers();
     }
 
     /** The first failure, or null while none happened. */
@@ -81,8 +88,11 @@ final class RunControl {
     }
 
     void fork(Step step) {
-        // Called from a worker, execute() pushes onto that worker's own queue: LIFO, hence depth-first.
-        pool.execute(() -> {
+        synchronized (this) {
+            tasks++;
+        }
+        // Called from a walker, execute() pushes onto that walker's own queue: LIFO, hence depth-first.
+        walkers.execute(() -> {
             try {
                 checkpoint();
                 step.run();
@@ -90,8 +100,24 @@ final class RunControl {
                 // the failure that stopped us is already recorded
             } catch (IOException | RuntimeException | Error e) {
                 fail(e);
+            } finally {
+                returned();
             }
         });
+    }
+
+    private void returned() {
+        Runnable last = null;
+        synchronized (this) {
+            if (--tasks == 0) {
+                notifyAll();
+                last = cleanup;
+                cleanup = null;
+            }
+        }
+        if (last != null) {
+            last.run();
+        }
     }
 
     /** The exception a failed run ends with; {@code progress} says what was done, for the message. */
@@ -109,25 +135,25 @@ final class RunControl {
     }
 
     /**
-     * Stops the pool and runs {@code closeAll}: at once when every task has returned, else on a thread of its own
-     * once the last task blocked in the kernel returns (closing a handle waits for the calls in progress on it).
+     * Ends the walk and runs {@code closeAll}: at once when every task has returned, else on the last task to
+     * return, once it comes back from the kernel (closing a handle waits for the calls in progress on it). Tasks
+     * still queued find the walk stopped and return at once.
      */
-    void shutDown(Runnable closeAll, String cleanupThread) {
-        pool.shutdown();
-        boolean terminated;
-        try {
-            terminated = pool.awaitTermination(STRAGGLERS.toNanos(), NANOSECONDS);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            terminated = false;
+    void shutDown(Runnable closeAll) {
+        long end = System.nanoTime() + STRAGGLERS.toNanos();
+        synchronized (this) {
+            try {
+                for (long left = STRAGGLERS.toNanos(); tasks > 0 && left > 0; left = end - System.nanoTime()) {
+                    NANOSECONDS.timedWait(this, left);
+                }
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+            if (tasks > 0) {
+                cleanup = closeAll;
+                return;
+            }
         }
-        if (terminated) {
-            closeAll.run();
-        } else {
-            Thread.ofPlatform().daemon().name(cleanupThread).start(() -> {
-                pool.close(); // waits for termination
-                closeAll.run();
-            });
-        }
+        closeAll.run();
     }
 }

@@ -1,7 +1,9 @@
 package io.nfscsi.fs;
 
 import io.nfscsi.concurrent.Deadline;
+import io.nfscsi.concurrent.TreeWorkPool;
 import io.nfscsi.error.CsiException;
+import io.nfscsi.posix.PathCalls;
 import java.io.IOException;
 import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
@@ -17,8 +19,9 @@ import java.util.Objects;
  * mode (setuid, setgid and sticky bits included), numeric owner and access and modification times. Sockets, FIFOs
  * and devices are skipped, logged and counted. Extended attributes and ACLs are not copied.
  *
- * <p>Up to {@code parallelism} file-system calls are in flight: over NFS a copy of many small files is bound by
- * round trips, not bandwidth. See {@link ParallelCopy} for how the source is walked through directory handles.
+ * <p>As many file-system calls are in flight as the {@link TreeWorkPool} has walkers (shared with every other walk):
+ * over NFS a copy of many small files is bound by round trips, not bandwidth. See {@link ParallelCopy} for how the
+ * source is walked through directory handles.
  */
 public final class TreeCopier {
 
@@ -60,35 +63,34 @@ public final class TreeCopier {
      * @param sourceRoot  a trusted directory (a link to it is followed); links below it are not
      * @param targetRoot  a trusted, existing, empty directory that no one else writes to while the copy runs; it
      *                    must not be inside the source
-     * @param parallelism file-system calls in flight, at least 1
+     * @param pool        runs the walk; its handle budget is leased (waiting for it until the deadline)
      * @throws CsiException.InvalidArgument    when source and target are the same directory
      * @throws CsiException.FailedPrecondition when the target is not empty, or is inside the source, or a source
      *                                         directory is the same as one above it (a bind mount)
-     * @throws CsiException.DeadlineExceeded   when the deadline expires; the message says how much was copied
+     * @throws CsiException.DeadlineExceeded   when the deadline expires (also while waiting for the pool's handle
+     *                                         budget); the message says how much was copied
      * @throws CsiException.Aborted            when a source entry was replaced while it was being copied (a pod is
      *                                         writing to the volume); a retry into an empty target may succeed
      * @throws CsiException.Internal           when a file-system call fails otherwise
      */
-    public static Result copy(Path sourceRoot, Path targetRoot, int parallelism, Deadline deadline,
+    public static Result copy(Path sourceRoot, Path targetRoot, TreeWorkPool pool, Deadline deadline,
                               Progress progress) {
-        return run(sourceRoot, targetRoot, parallelism, deadline, progress, HANDLE_BUDGET).result();
+        return run(sourceRoot, targetRoot, pool, deadline, progress, HANDLE_BUDGET).result();
     }
 
-    static Run run(Path sourceRoot, Path targetRoot, int parallelism, Deadline deadline, Progress progress,
+    static Run run(Path sourceRoot, Path targetRoot, TreeWorkPool pool, Deadline deadline, Progress progress,
                    int handleBudget) {
-        if (parallelism < 1) {
-            throw new IllegalArgumentException("parallelism must be at least 1, not " + parallelism);
-        }
         Objects.requireNonNull(progress, "progress");
         String context = "copying " + sourceRoot + " to " + targetRoot;
         if (deadline.isExpired()) {
             throw new CsiException.DeadlineExceeded(context + ": nothing copied");
         }
+        HandleLease lease = HandleLease.take(pool, handleBudget, deadline, context, "nothing copied");
         SecureDirectoryStream<Path> source = null;
         try {
             source = Dirs.openRoot(sourceRoot);
             Object sourceKey = Dirs.key(source);
-            Map<String, Object> rootAttrs = Files.readAttributes(sourceRoot, ParallelCopy.UNIX_ATTRIBUTES);
+            Map<String, Object> rootAttrs = Files.readAttributes(sourceRoot, CopyAttributes.UNIX_ATTRIBUTES);
             if (!sourceKey.equals(rootAttrs.get("fileKey"))) {
                 throw new CsiException.Aborted(context + ": the source root was replaced while it was opened");
             }
@@ -96,14 +98,15 @@ public final class TreeCopier {
             SecureDirectoryStream<Path> handle = source;
             source = null; // the parallel part owns it now, and closes it when its last thread is done with it
             ParallelCopy.Outcome outcome = ParallelCopy.run(handle, sourceRoot, sourceKey,
-                    ParallelCopy.Meta.of(rootAttrs), targetRoot, targetKey, context, parallelism, deadline,
-                    handleBudget, progress);
+                    CopyAttributes.of(rootAttrs), targetRoot, targetKey, context, pool, deadline, handleBudget,
+                    lease.handOff(), progress);
             return new Run(new Result(outcome.files(), outcome.directories(), outcome.symlinks(), outcome.bytes(),
                     outcome.skipped()), outcome.peakOpenHandles());
         } catch (IOException e) {
             throw new CsiException.Internal(context + ": " + e.getMessage(), e);
         } finally {
             Dirs.closeQuietly(source);
+            lease.closeUnlessHandedOff();
         }
     }
 
@@ -129,7 +132,7 @@ public final class TreeCopier {
         }
         int mode = (Integer) attrs.get("mode");
         if ((mode & S_ISGID) != 0) {
-            TargetAttributes.chmod(targetRoot, mode & ~S_ISGID);
+            PathCalls.chmod(targetRoot, mode & ~S_ISGID);
         }
         return attrs.get("fileKey");
     }

@@ -1,6 +1,7 @@
 package io.nfscsi.fs;
 
 import io.nfscsi.concurrent.Deadline;
+import io.nfscsi.concurrent.TreeWorkPool;
 import io.nfscsi.error.CsiException;
 import java.io.IOException;
 import java.nio.file.DirectoryNotEmptyException;
@@ -36,8 +37,8 @@ public final class TreeDeleter {
     private TreeDeleter() {}
 
     /**
-     * Deletes {@code root/relative} and everything below it, with up to {@code parallelism} file-system calls in
-     * flight. A target that is a symbolic link, or any other non-directory, is removed itself. What is deleted
+     * Deletes {@code root/relative} and everything below it, on the walkers of {@code pool} (whose handle budget is
+     * leased, waiting for it until the deadline). A target that is a symbolic link, or any other non-directory, is removed itself. What is deleted
      * before a failure stays deleted, and a later call carries on from there.
      *
      * @param root     a trusted directory (a mounted share); {@code relative} is resolved below it
@@ -49,19 +50,18 @@ public final class TreeDeleter {
      * @throws CsiException.Aborted            when a directory was replaced while it was being emptied
      * @throws CsiException.Internal           when a file-system call fails otherwise
      */
-    public static DeleteResult delete(Path root, Path relative, int parallelism, Deadline deadline) {
-        return run(root, relative, parallelism, deadline, HANDLE_BUDGET).result();
+    public static DeleteResult delete(Path root, Path relative, TreeWorkPool pool, Deadline deadline) {
+        return run(root, relative, pool, deadline, HANDLE_BUDGET).result();
     }
 
-    static Run run(Path root, Path relative, int parallelism, Deadline deadline, int handleBudget) {
-        if (parallelism < 1) {
-            throw new IllegalArgumentException("parallelism must be at least 1, not " + parallelism);
-        }
+    static Run run(Path root, Path relative, TreeWorkPool pool, Deadline deadline, int handleBudget) {
         List<String> names = SafePaths.components(relative.toString());
         String context = "deleting " + relative;
+        String nothing = "0 entries removed, the rest remains; retry continues";
         if (deadline.isExpired()) {
-            throw new CsiException.DeadlineExceeded(context + ": 0 entries removed, the rest remains; retry continues");
+            throw new CsiException.DeadlineExceeded(context + ": " + nothing);
         }
+        HandleLease lease = HandleLease.take(pool, handleBudget, deadline, context, nothing);
         SecureDirectoryStream<Path> dir = null;
         try {
             dir = Dirs.openRoot(root);
@@ -90,12 +90,13 @@ public final class TreeDeleter {
             SecureDirectoryStream<Path> parent = dir;
             dir = null; // the parallel part owns it now, and closes it when its last thread is done with it
             ParallelDelete.Outcome outcome =
-                    ParallelDelete.run(parent, target, context, parallelism, deadline, handleBudget);
+                    ParallelDelete.run(parent, target, context, pool, deadline, handleBudget, lease.handOff());
             return new Run(new DeleteResult(outcome.files(), outcome.directories(), true), outcome.peakOpenHandles());
         } catch (IOException e) {
             throw new CsiException.Internal(context + ": " + e.getMessage(), e);
         } finally {
             Dirs.closeQuietly(dir);
+            lease.closeUnlessHandedOff();
         }
     }
 

@@ -1,6 +1,7 @@
 package io.nfscsi.mount;
 
 import io.nfscsi.concurrent.Deadline;
+import io.nfscsi.posix.FsStats;
 import java.nio.file.Path;
 import java.util.List;
 
@@ -29,7 +30,7 @@ public interface Mounter {
      * statvfs(3) of a mounted path. It blocks in the kernel while the path's NFS server does not answer, so callers
      * run it through {@link BoundedIo}; a replaced export answers {@code STALE}.
      */
-    default Posix.FsStats statfs(Path path) throws MountException {
+    default FsStats statfs(Path path) throws MountException {
         return Posix.statvfs(path);
     }
 }

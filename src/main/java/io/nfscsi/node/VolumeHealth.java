@@ -7,7 +7,7 @@ import io.nfscsi.mount.MountEntry;
 import io.nfscsi.mount.MountException;
 import io.nfscsi.mount.MountTable;
 import io.nfscsi.mount.Mounter;
-import io.nfscsi.mount.Posix;
+import io.nfscsi.posix.FsStats;
 import java.nio.file.Files;
 import java.nio.file.InvalidPathException;
 import java.nio.file.LinkOption;
@@ -27,7 +27,7 @@ import java.util.concurrent.ConcurrentHashMap;
 final class VolumeHealth {
 
     /** The outcome: usage when the stat succeeded, and the volume's condition. */
-    record Report(Optional<Posix.FsStats> usage, boolean abnormal, String message) {}
+    record Report(Optional<FsStats> usage, boolean abnormal, String message) {}
 
     private final Mounter mounter;
     private final BoundedIo io;
@@ -104,7 +104,7 @@ final class VolumeHealth {
         blocked.put(volumePath, started);
         boolean returned = false;
         try {
-            Posix.FsStats stats = io.run("statvfs " + volumePath, deadline, () -> {
+            FsStats stats = io.run("statvfs " + volumePath, deadline, () -> {
                 try {
                     return mounter.statfs(volumePath);
                 } finally {

@@ -1,7 +1,9 @@
 package io.nfscsi.snapshot;
 
-import io.nfscsi.snapshot.Fs.ErrnoException;
-import io.nfscsi.snapshot.Fs.Stat;
+import io.nfscsi.concurrent.TreeWorkPool;
+import io.nfscsi.posix.DirCalls;
+import io.nfscsi.posix.ErrnoException;
+import io.nfscsi.posix.DirCalls.Stat;
 import java.io.FilterOutputStream;
 import java.io.IOException;
 import java.io.OutputStream;
@@ -84,7 +86,7 @@ public final class Archiver {
         }
     }
 
-    private final Fs fs;
+    private final DirCalls fs;
     private final TarArchiveOutputStream tar;
     private final Progress progress;
     private final Map<FileId, String> linkTargets = new HashMap<>();
@@ -98,7 +100,7 @@ public final class Archiver {
     private long reportedEntries;
     private long reportedBytes;
 
-    private Archiver(Fs fs, TarArchiveOutputStream tar, Progress progress) {
+    private Archiver(DirCalls fs, TarArchiveOutputStream tar, Progress progress) {
         this.fs = fs;
         this.tar = tar;
         this.progress = progress;
@@ -110,23 +112,20 @@ public final class Archiver {
      * caller deletes.
      *
      * @param sourceDir   the volume's directory; trusted (a link to it is followed), nothing below it is
-     * @param compression {@link Compression#GZIP} compresses on {@code threads} threads, {@link Compression#ZSTD}
-     *                    with {@code threads} workers
-     * @param threads     compressing threads, at least 1; the available processors is a good value
+     * @param compression {@link Compression#GZIP} compresses on the pool's compressing threads
+     * @param pool        compresses, and lends the directory descriptors (waited for) and compression buffers
      * @param progress    told how far it has got; {@link Progress#NONE} if nobody is listening
      * @throws IOException when the source cannot be read (other than entries vanishing), or {@code out} written;
-     *                     for {@link Compression#ZSTD}, also when zstd's native library cannot be loaded
+     *                     for {@link Compression#ZSTD}, also when zstd's native library cannot be loaded; an
+     *                     {@link java.io.InterruptedIOException} when interrupted while waiting for the pool
      */
-    public static Result archive(Path sourceDir, OutputStream out, Compression compression, int threads,
+    public static Result archive(Path sourceDir, OutputStream out, Compression compression, TreeWorkPool pool,
                                  Progress progress) throws IOException {
-        if (threads < 1) {
-            throw new IllegalArgumentException("threads must be at least 1, not " + threads);
-        }
-        try (Fs fs = new Fs()) {
+        try (Descriptors ignored = Descriptors.lease(pool, OPEN_DIRECTORIES + 2); DirCalls fs = new DirCalls()) {
             int root = fs.openTrustedDir(sourceDir);
             OutputStream compressed = null;
             try {
-                compressed = compression.compress(new KeepOpen(out), threads);
+                compressed = compression.compress(new KeepOpen(out), pool);
                 // UTF-8, as pax requires for its records and as GNU tar writes names on a UTF-8 system.
                 TarArchiveOutputStream tar = new TarArchiveOutputStream(compressed, StandardCharsets.UTF_8.name());
                 compressed = tar;
@@ -251,12 +250,12 @@ public final class Archiver {
             }
         }
         return switch (stat.type()) {
-            case Fs.S_IFDIR -> directory(dirFd, rawName, relative, stat);
-            case Fs.S_IFREG -> {
+            case DirCalls.S_IFDIR -> directory(dirFd, rawName, relative, stat);
+            case DirCalls.S_IFREG -> {
                 file(dirFd, rawName, relative);
                 yield null;
             }
-            case Fs.S_IFLNK -> {
+            case DirCalls.S_IFLNK -> {
                 symlink(dirFd, rawName, relative, stat);
                 yield null;
             }
@@ -278,7 +277,7 @@ public final class Archiver {
         try {
             fd = fs.openDir(parentFd, rawName, relative);
         } catch (ErrnoException e) {
-            if (vanished(e) || e.errno() == Fs.ELOOP || e.errno() == Fs.ENOTDIR) {
+            if (vanished(e) || e.errno() == ErrnoException.ELOOP || e.errno() == ErrnoException.ENOTDIR) {
                 skip(relative, "it vanished or changed while the snapshot was taken");
                 return null;
             }
@@ -301,7 +300,7 @@ public final class Archiver {
         try {
             fd = fs.openRead(dirFd, rawName, relative);
         } catch (ErrnoException e) {
-            if (vanished(e) || e.errno() == Fs.ELOOP) {
+            if (vanished(e) || e.errno() == ErrnoException.ELOOP) {
                 skip(relative, "it vanished or changed while the snapshot was taken");
                 return;
             }
@@ -366,7 +365,7 @@ public final class Archiver {
         try {
             rawTarget = fs.readlink(dirFd, rawName, relative);
         } catch (ErrnoException e) {
-            if (vanished(e) || e.errno() == Fs.EINVAL) { // EINVAL: no longer a link
+            if (vanished(e) || e.errno() == ErrnoException.EINVAL) { // EINVAL: no longer a link
                 skip(relative, "it vanished or changed while the snapshot was taken");
                 return;
             }
@@ -505,7 +504,7 @@ public final class Archiver {
     }
 
     private static boolean vanished(ErrnoException e) {
-        return e.errno() == Fs.ENOENT || e.errno() == Fs.ESTALE;
+        return e.errno() == ErrnoException.ENOENT || e.errno() == ErrnoException.ESTALE;
     }
 
     private static String kind(int type) {

@@ -1,5 +1,6 @@
 package io.nfscsi.snapshot;
 
+import io.nfscsi.concurrent.TreeWorkPool;
 import io.nfscsi.error.CsiException;
 import java.io.IOException;
 import java.io.OutputStream;
@@ -7,9 +8,12 @@ import java.util.Locale;
 
 /** How a snapshot's tar archive is compressed; the file name's suffix says which. */
 public enum Compression {
-    /** Multi-member gzip, compressed on several threads: what csi-driver-nfs writes and reads. */
+    /** Multi-member gzip, compressed on the pool's compressing threads: what csi-driver-nfs writes and reads. */
     GZIP(".tar.gz"),
-    /** Zstandard, multi-threaded; needs zstd-jni's native library. csi-driver-nfs cannot restore it. */
+    /**
+     * Zstandard, on the archiving thread (zstd's own worker threads would be native threads outside the pool's
+     * cap; one thread of zstd outruns NFS anyway); needs zstd-jni's native library. csi-driver-nfs cannot restore it.
+     */
     ZSTD(".tar.zst"),
     /** Plain tar. */
     NONE(".tar");
@@ -45,11 +49,11 @@ public enum Compression {
     }
 
     /** A stream that compresses into {@code out}; closing it finishes the compressed stream and closes {@code out}. */
-    OutputStream compress(OutputStream out, int threads) throws IOException {
+    OutputStream compress(OutputStream out, TreeWorkPool pool) throws IOException {
         return switch (this) {
-            case GZIP -> new ParallelGzipOutputStream(out, threads, ParallelGzipOutputStream.DEFAULT_BLOCK_SIZE,
+            case GZIP -> new ParallelGzipOutputStream(out, pool, ParallelGzipOutputStream.DEFAULT_BLOCK_SIZE,
                     ParallelGzipOutputStream.DEFAULT_LEVEL);
-            case ZSTD -> Zstd.compress(out, threads);
+            case ZSTD -> Zstd.compress(out);
             case NONE -> out;
         };
     }

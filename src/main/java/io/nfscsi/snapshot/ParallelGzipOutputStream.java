@@ -1,16 +1,15 @@
 package io.nfscsi.snapshot;
 
+import io.nfscsi.concurrent.Budget;
+import io.nfscsi.concurrent.TreeWorkPool;
 import java.io.IOException;
 import java.io.InterruptedIOException;
 import java.io.OutputStream;
 import java.util.ArrayDeque;
-import java.util.concurrent.ArrayBlockingQueue;
-import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.CancellationException;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
-import java.util.concurrent.atomic.AtomicInteger;
 import java.util.zip.CRC32;
 import java.util.zip.Deflater;
 
@@ -21,10 +20,13 @@ import java.util.zip.Deflater;
  * {@link java.util.zip.GZIPInputStream} read all of them. Independent 1 MiB blocks cost well under 1% of
  * compression ratio against one long stream.
  *
- * <p>Memory is bounded: at most {@code 4 * threads} blocks (of 1 MiB, and as much again compressed) are being
- * compressed or waiting to be written, and the writer (the caller's thread) waits for the oldest one when that many
- * are out. The caller's thread also writes the compressed blocks to the underlying stream. Not thread-safe, like
- * any stream.
+ * <p>The blocks are compressed on the {@link TreeWorkPool}'s compressing threads, shared by every archive, each with
+ * a {@link Deflater} of its own (so there are as many deflaters as compressing threads). Memory is bounded twice:
+ * at most {@code 4 * threads} blocks of one stream (of 1 MiB, and as much again compressed) are being compressed or
+ * waiting to be written, and every block is leased from the pool's buffer budget, shared by every stream. The
+ * writer (the caller's thread) waits for its oldest block when it may have no more; a stream that holds no block
+ * waits for the budget. While another stream waits, a block written out is given back rather than kept for reuse.
+ * The caller's thread also writes the compressed blocks to the underlying stream. Not thread-safe, like any stream.
  */
 final class ParallelGzipOutputStream extends OutputStream {
 
@@ -35,7 +37,9 @@ final class ParallelGzipOutputStream extends OutputStream {
     /** ID1 ID2 CM=deflate FLG=0 MTIME=0 XFL=0 OS=3 (Unix). */
     private static final byte[] HEADER = {0x1f, (byte) 0x8b, 8, 0, 0, 0, 0, 0, 0, 3};
     private static final int TRAILER_SIZE = 8;
-    private static final AtomicInteger STREAMS = new AtomicInteger();
+    /** One deflater per compressing thread of the pool, reset for each block. */
+    private static final ThreadLocal<Deflater> DEFLATERS = ThreadLocal.withInitial(() -> new Deflater(DEFAULT_LEVEL,
+            true));
     /**
      * Blocks queued or being compressed, per thread: enough that a compressing thread finds work waiting while the
      * writer is held up (writing, or not scheduled on a busy machine), and the others while one is held up.
@@ -44,9 +48,12 @@ final class ParallelGzipOutputStream extends OutputStream {
 
     private final OutputStream out;
     private final int blockSize;
+    private final int level;
     private final int maxInFlight;
     private final ExecutorService workers;
-    private final BlockingQueue<Deflater> deflaters;
+    private final Budget budget;
+    /** Bytes of the budget that this stream's blocks hold. */
+    private long leased;
     private final ArrayDeque<Future<Block>> inFlight = new ArrayDeque<>();
     private final ArrayDeque<Block> spare = new ArrayDeque<>();
     private Block current;
@@ -63,33 +70,40 @@ final class ParallelGzipOutputStream extends OutputStream {
 
         Block(int size) {
             data = new byte[size];
-            member = new byte[size + (size >> 10) + 64 + HEADER.length + TRAILER_SIZE];
+            member = new byte[memberSize(size)];
+        }
+
+        long bytes() {
+            return (long) data.length + member.length;
         }
     }
 
+    /** Room for a compressed block: deflate's worst case grows its input by well under 0.1%, plus the framing. */
+    private static int memberSize(int size) {
+        return size + (size >> 10) + 64 + HEADER.length + TRAILER_SIZE;
+    }
+
+    /** What one block of {@code blockSize} holds of the buffer budget. */
+    static long blockBytes(int blockSize) {
+        return (long) blockSize + memberSize(blockSize);
+    }
+
     /**
-     * @param threads   compressing threads, at least 1
+     * @param pool      its compressing threads compress, its buffer budget holds the blocks
      * @param blockSize uncompressed bytes per gzip member
      * @param level     deflate level, 1 (fast) to 9 (small)
      */
-    ParallelGzipOutputStream(OutputStream out, int threads, int blockSize, int level) {
-        if (threads < 1 || blockSize < 1 || level < 0 || level > 9) {
-            throw new IllegalArgumentException("threads " + threads + ", block size " + blockSize + ", level " + level);
+    ParallelGzipOutputStream(OutputStream out, TreeWorkPool pool, int blockSize, int level) {
+        if (blockSize < 1 || level < 0 || level > 9 || blockBytes(blockSize) > pool.buffers().capacity()) {
+            throw new IllegalArgumentException("block size " + blockSize + ", level " + level + ", buffer budget "
+                    + pool.buffers().capacity());
         }
         this.out = out;
         this.blockSize = blockSize;
-        this.maxInFlight = IN_FLIGHT_PER_THREAD * threads;
-        int stream = STREAMS.incrementAndGet();
-        AtomicInteger thread = new AtomicInteger();
-        this.workers = Executors.newFixedThreadPool(threads, r -> {
-            Thread t = new Thread(r, "gzip-" + stream + "-" + thread.incrementAndGet());
-            t.setDaemon(true);
-            return t;
-        });
-        this.deflaters = new ArrayBlockingQueue<>(threads);
-        for (int i = 0; i < threads; i++) {
-            deflaters.add(new Deflater(level, true));
-        }
+        this.level = level;
+        this.maxInFlight = IN_FLIGHT_PER_THREAD * pool.compressionThreads();
+        this.workers = pool.compressors();
+        this.budget = pool.buffers();
     }
 
     @Override
@@ -102,7 +116,7 @@ final class ParallelGzipOutputStream extends OutputStream {
         ensureOpen();
         while (len > 0) {
             if (current == null) {
-                current = spare.isEmpty() ? new Block(blockSize) : spare.pop();
+                current = nextBlock();
                 current.length = 0;
             }
             int n = Math.min(len, blockSize - current.length);
@@ -164,6 +178,30 @@ final class ParallelGzipOutputStream extends OutputStream {
         }
     }
 
+    /** A block to fill: a spare one, a new one if the budget allows, else the oldest in flight once written. */
+    private Block nextBlock() throws IOException {
+        while (spare.isEmpty()) {
+            long cost = blockBytes(blockSize);
+            if (budget.tryAcquire(cost)) {
+                leased += cost;
+                return new Block(blockSize);
+            }
+            if (!inFlight.isEmpty()) {
+                writeOldest(); // frees a block for reuse (or for another stream, which gets it first)
+                continue;
+            }
+            try {
+                budget.acquire(cost); // this stream holds nothing: it waits for others to finish or give back
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new InterruptedIOException("interrupted while waiting for the buffer budget");
+            }
+            leased += cost;
+            return new Block(blockSize);
+        }
+        return spare.pop();
+    }
+
     private void submitCurrent() throws IOException {
         Block block = current;
         current = null;
@@ -185,16 +223,23 @@ final class ParallelGzipOutputStream extends OutputStream {
             throw new IOException("gzip compression failed: " + e.getCause(), e.getCause());
         }
         out.write(block.member, 0, block.memberLength);
-        if (block.data.length == blockSize) {
+        if (block.data.length != blockSize) {
+            return; // the empty block of an empty stream: never leased
+        }
+        if (budget.hasWaiters() && leased > blockBytes(blockSize)) {
+            leased -= blockBytes(blockSize);
+            budget.release(blockBytes(blockSize)); // another stream waits for the budget: let it have this block
+        } else {
             spare.push(block);
         }
     }
 
     /** Runs on a worker: turns {@code block.data} into a gzip member in {@code block.member}. */
-    private Block compress(Block block) throws InterruptedException {
-        Deflater deflater = deflaters.take();
+    private Block compress(Block block) {
+        Deflater deflater = DEFLATERS.get();
         try {
             deflater.reset();
+            deflater.setLevel(level);
             deflater.setInput(block.data, 0, block.length);
             deflater.finish();
             byte[] member = block.member;
@@ -214,7 +259,7 @@ final class ParallelGzipOutputStream extends OutputStream {
             block.memberLength = at + TRAILER_SIZE;
             return block;
         } finally {
-            deflaters.add(deflater);
+            deflater.reset();
         }
     }
 
@@ -227,19 +272,31 @@ final class ParallelGzipOutputStream extends OutputStream {
 
     private void shutdown() {
         for (Future<Block> f : inFlight) {
-            f.cancel(true);
+            if (!f.cancel(false)) {
+                awaitQuietly(f); // a block being compressed is still in use: its budget is given back after
+            }
         }
         inFlight.clear();
-        workers.shutdownNow();
-        try {
-            // A compression still running holds its Deflater; wait for it so that end() frees every one.
-            workers.awaitTermination(1, java.util.concurrent.TimeUnit.MINUTES);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
+        spare.clear();
+        current = null;
+        budget.release(leased);
+        leased = 0;
+    }
+
+    private static void awaitQuietly(Future<Block> f) {
+        boolean interrupted = false;
+        while (true) {
+            try {
+                f.get();
+                break;
+            } catch (InterruptedException e) {
+                interrupted = true;
+            } catch (ExecutionException | CancellationException e) {
+                break;
+            }
         }
-        Deflater d;
-        while ((d = deflaters.poll()) != null) {
-            d.end();
+        if (interrupted) {
+            Thread.currentThread().interrupt();
         }
     }
 }

@@ -1,16 +1,20 @@
 package io.nfscsi.snapshot;
 
+import io.nfscsi.concurrent.TreeWorkPool;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.InterruptedIOException;
 import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
 
 /**
- * Reads its source on a thread of its own, a few chunks ahead of the reader: during a restore, decompressing the
- * archive then overlaps with writing its files, as {@code gzip -d | tar -x} overlaps them in two processes. Memory
- * is bounded by {@code chunks} chunks. Not thread-safe, like any stream; {@link #close()} stops the thread and
- * closes the source.
+ * Reads its source on a read-ahead thread of the {@link TreeWorkPool}, a few chunks ahead of the reader: during a
+ * restore, decompressing the archive then overlaps with writing its files, as {@code gzip -d | tar -x} overlaps them
+ * in two processes. Memory is bounded by {@code chunks} chunks, leased from the pool's buffer budget (waiting for
+ * it) when the stream is made and given back when it is closed. Not thread-safe, like any stream; {@link #close()}
+ * stops the reading and closes the source.
  */
 final class ReadAheadInputStream extends InputStream {
 
@@ -18,27 +22,52 @@ final class ReadAheadInputStream extends InputStream {
     private record Chunk(byte[] data, int length, Throwable failure) {}
 
     private final InputStream source;
+    private final TreeWorkPool pool;
+    private final long leased;
     private final BlockingQueue<Chunk> filled;
     private final BlockingQueue<byte[]> empty;
-    private final Thread reader;
+    /** Opened when the reading loop has returned, or will never run. */
+    private final CountDownLatch stopped = new CountDownLatch(1);
     private Chunk current;
     private int position;
     private boolean ended;
     private volatile boolean closed;
+    // guarded by this
+    /** The pool thread running the loop, while it runs; the loop never started while {@code started} is false. */
+    private Thread reader;
+    private boolean started;
 
-    ReadAheadInputStream(InputStream source, int chunkSize, int chunks, String threadName) {
+    /**
+     * @throws InterruptedIOException when interrupted while waiting for the buffer budget
+     */
+    ReadAheadInputStream(InputStream source, int chunkSize, int chunks, TreeWorkPool pool)
+            throws InterruptedIOException {
         this.source = source;
+        this.pool = pool;
+        this.leased = (long) chunkSize * chunks;
+        try {
+            pool.buffers().acquire(leased);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new InterruptedIOException("interrupted while waiting for the buffer budget");
+        }
         this.filled = new ArrayBlockingQueue<>(chunks + 1);
         this.empty = new ArrayBlockingQueue<>(chunks);
         for (int i = 0; i < chunks; i++) {
             empty.add(new byte[chunkSize]);
         }
-        this.reader = Thread.ofPlatform().name(threadName).daemon().unstarted(this::fill);
-        reader.start();
+        pool.startReadAhead(this::fill);
     }
 
-    /** Runs on the reading thread until the source ends, fails, or this stream is closed. */
+    /** Runs on a read-ahead thread until the source ends, fails, or this stream is closed. */
     private void fill() {
+        synchronized (this) {
+            if (closed) {
+                return; // closed before the loop started; close() saw that and cleaned up
+            }
+            started = true;
+            reader = Thread.currentThread();
+        }
         try {
             while (!closed) {
                 byte[] data = empty.take();
@@ -62,6 +91,12 @@ final class ReadAheadInputStream extends InputStream {
             // closed: nobody is waiting for more
         } catch (IOException | RuntimeException | Error e) {
             filled.offer(new Chunk(null, -1, e));
+        } finally {
+            synchronized (this) {
+                reader = null; // the pool thread moves on: it must not be interrupted for this stream any more
+                Thread.interrupted();
+            }
+            stopped.countDown();
         }
     }
 
@@ -129,16 +164,26 @@ final class ReadAheadInputStream extends InputStream {
         if (closed) {
             return;
         }
-        closed = true;
-        reader.interrupt();
+        boolean neverStarted;
+        synchronized (this) {
+            closed = true;
+            neverStarted = !started;
+            if (reader != null) {
+                reader.interrupt();
+            }
+        }
+        if (neverStarted) {
+            stopped.countDown();
+        }
         try {
-            // A read blocked on a hung NFS server does not end on interrupt: the daemon thread, and the source it
-            // is still reading, are then left behind rather than closed under it.
-            reader.join(10_000);
+            // A read blocked on a hung NFS server does not end on interrupt: the pool thread, and the source it is
+            // still reading, are then left behind rather than closed under it.
+            stopped.await(10, TimeUnit.SECONDS);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
-        if (!reader.isAlive()) {
+        if (stopped.getCount() == 0) {
+            pool.buffers().release(leased);
             source.close();
         }
     }

@@ -1,7 +1,9 @@
 package io.nfscsi.snapshot;
 
-import io.nfscsi.snapshot.Fs.ErrnoException;
-import io.nfscsi.snapshot.Fs.Stat;
+import io.nfscsi.concurrent.TreeWorkPool;
+import io.nfscsi.posix.DirCalls;
+import io.nfscsi.posix.ErrnoException;
+import io.nfscsi.posix.DirCalls.Stat;
 import java.io.BufferedInputStream;
 import java.io.FilterInputStream;
 import java.io.IOException;
@@ -89,7 +91,7 @@ public final class Restorer {
         void run() throws ErrnoException;
     }
 
-    private final Fs fs;
+    private final DirCalls fs;
     private final Path target;
     private final int root;
     private final Progress progress;
@@ -105,7 +107,7 @@ public final class Restorer {
     private long reportedEntries;
     private long reportedBytes;
 
-    private Restorer(Fs fs, Path target, int root, Progress progress) {
+    private Restorer(DirCalls fs, Path target, int root, Progress progress) {
         this.fs = fs;
         this.target = target;
         this.root = root;
@@ -127,21 +129,24 @@ public final class Restorer {
      * marker; does not close {@code in}.
      *
      * @param targetDir an existing, empty directory; trusted (a link to it is followed), nothing below it is
+     * @param pool      reads ahead, and lends the directory descriptors and read-ahead buffers (waited for)
      * @param progress  told how far it has got; {@link Progress#NONE} if nobody is listening
      * @throws RejectedException          when an entry is refused; the target then holds what came before it
      * @throws DirectoryNotEmptyException when {@code targetDir} is not empty
      * @throws IOException                when the archive is empty (0 bytes), corrupt or truncated, or the target
      *                                    cannot be written
      */
-    public static Result restore(InputStream in, Path targetDir, Progress progress) throws IOException {
-        try (Fs fs = new Fs()) {
+    public static Result restore(InputStream in, Path targetDir, TreeWorkPool pool, Progress progress)
+            throws IOException {
+        // the open directories, the root, a file being written and the one being linked to
+        try (Descriptors ignored = Descriptors.lease(pool, OPEN_DIRECTORIES + 3); DirCalls fs = new DirCalls()) {
             int root = fs.openTrustedDir(targetDir);
             Restorer restorer = new Restorer(fs, targetDir, root, progress);
             try {
                 if (!fs.list(root, targetDir).isEmpty()) {
                     throw new DirectoryNotEmptyException(targetDir.toString());
                 }
-                try (InputStream archive = decompressed(in)) {
+                try (InputStream archive = decompressed(in, pool)) {
                     restorer.extract(new TarArchiveInputStream(archive, StandardCharsets.UTF_8.name()));
                 }
                 restorer.finishDirectories();
@@ -156,7 +161,7 @@ public final class Restorer {
     }
 
     /** The tar stream inside {@code in}, decompressed on a thread of its own; closing it leaves {@code in} open. */
-    private static InputStream decompressed(InputStream in) throws IOException {
+    private static InputStream decompressed(InputStream in, TreeWorkPool pool) throws IOException {
         BufferedInputStream buffered = new BufferedInputStream(new KeepOpen(in), 1 << 16);
         buffered.mark(4);
         byte[] magic = buffered.readNBytes(4);
@@ -174,7 +179,7 @@ public final class Restorer {
         } else {
             tar = buffered;
         }
-        return new ReadAheadInputStream(tar, READ_AHEAD_CHUNK, READ_AHEAD_CHUNKS, "restore-read-ahead");
+        return new ReadAheadInputStream(tar, READ_AHEAD_CHUNK, READ_AHEAD_CHUNKS, pool);
     }
 
     private void extract(TarArchiveInputStream tar) throws IOException {
@@ -291,13 +296,13 @@ public final class Restorer {
         try {
             fd = fs.openDir(parent, name, key);
         } catch (ErrnoException e) {
-            if (e.errno() != Fs.ENOENT || !create) {
+            if (e.errno() != ErrnoException.ENOENT || !create) {
                 throw refusal(entry, key, e);
             }
             try {
                 fs.mkdir(parent, name, 0755, key);
             } catch (ErrnoException raced) {
-                if (raced.errno() != Fs.EEXIST) {
+                if (raced.errno() != ErrnoException.EEXIST) {
                     throw raced;
                 }
             }
@@ -313,9 +318,9 @@ public final class Restorer {
 
     private static IOException refusal(String entry, String directory, ErrnoException e) {
         return switch (e.errno()) {
-            case Fs.ELOOP -> new RejectedException(entry, "would be reached through the symbolic link " + directory);
-            case Fs.ENOTDIR -> new RejectedException(entry, "is below " + directory + ", which is not a directory");
-            case Fs.ENOENT -> new RejectedException(entry, "links into " + directory
+            case ErrnoException.ELOOP -> new RejectedException(entry, "would be reached through the symbolic link " + directory);
+            case ErrnoException.ENOTDIR -> new RejectedException(entry, "is below " + directory + ", which is not a directory");
+            case ErrnoException.ENOENT -> new RejectedException(entry, "links into " + directory
                     + ", which does not exist before it in the archive");
             default -> e;
         };
@@ -325,7 +330,7 @@ public final class Restorer {
         try {
             fs.mkdir(parent, name, 0700, entry.getName());
         } catch (ErrnoException e) {
-            if (e.errno() != Fs.EEXIST) {
+            if (e.errno() != ErrnoException.EEXIST) {
                 throw e;
             }
             if (!fs.stat(parent, name, entry.getName()).isDirectory()) {
@@ -365,7 +370,7 @@ public final class Restorer {
         try {
             return fs.createFile(parent, name, entry.getName());
         } catch (ErrnoException e) {
-            if (e.errno() != Fs.EEXIST) {
+            if (e.errno() != ErrnoException.EEXIST) {
                 throw e;
             }
             removeEarlier(entry, parent, name);
@@ -383,7 +388,7 @@ public final class Restorer {
         try {
             fs.symlink(target, parent, name, shown);
         } catch (ErrnoException e) {
-            if (e.errno() != Fs.EEXIST) {
+            if (e.errno() != ErrnoException.EEXIST) {
                 throw e;
             }
             removeEarlier(entry, parent, name);
@@ -411,7 +416,7 @@ public final class Restorer {
         try {
             targetStat = fs.stat(targetParent, targetName, shown);
         } catch (ErrnoException e) {
-            if (e.errno() == Fs.ENOENT) {
+            if (e.errno() == ErrnoException.ENOENT) {
                 throw new RejectedException(shown, "is a hard link to " + entry.getLinkName()
                         + ", which does not exist before it in the archive");
             }
@@ -423,7 +428,7 @@ public final class Restorer {
         try {
             fs.link(targetParent, targetName, parent, name, shown);
         } catch (ErrnoException e) {
-            if (e.errno() != Fs.EEXIST) {
+            if (e.errno() != ErrnoException.EEXIST) {
                 throw e;
             }
             removeEarlier(entry, parent, name);
@@ -468,7 +473,7 @@ public final class Restorer {
         try {
             chown.run();
         } catch (ErrnoException e) {
-            if (e.errno() != Fs.EPERM && e.errno() != Fs.EINVAL) {
+            if (e.errno() != ErrnoException.EPERM && e.errno() != ErrnoException.EINVAL) {
                 throw e;
             }
             owners = false;

@@ -15,13 +15,10 @@ final class Zstd {
 
     private Zstd() {}
 
-    static OutputStream compress(OutputStream out, int threads) throws IOException {
+    /** Compresses on the calling thread: no zstd worker threads, which would escape the tree work pool's cap. */
+    static OutputStream compress(OutputStream out) throws IOException {
         try {
-            ZstdOutputStream zstd = new ZstdOutputStream(out);
-            if (threads > 1) {
-                zstd.setWorkers(threads);
-            }
-            return zstd;
+            return new ZstdOutputStream(out);
         } catch (LinkageError e) {
             throw unavailable(e);
         }

@@ -5,6 +5,7 @@ import io.nfscsi.snapshot.Compression;
 import io.nfscsi.snapshot.Progress;
 import io.nfscsi.snapshot.Restorer;
 import com.sun.management.OperatingSystemMXBean;
+import io.nfscsi.testing.TestPools;
 import java.io.BufferedOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
@@ -39,7 +40,7 @@ public final class ArchiveBenchmark {
         int smallFiles = args.length > 0 ? Integer.parseInt(args[0]) : 10_000;
         int totalMb = args.length > 1 ? Integer.parseInt(args[1]) : 200;
         int runs = args.length > 2 ? Integer.parseInt(args[2]) : 3;
-        int threads = Runtime.getRuntime().availableProcessors();
+        int threads = Math.min(4, Runtime.getRuntime().availableProcessors()); // --compression-threads caps at 4
         Path work = Files.createTempDirectory(Path.of("/tmp"), "archive-bench-");
         try {
             Path source = Files.createDirectory(work.resolve("source"));
@@ -53,17 +54,17 @@ public final class ArchiveBenchmark {
             // One untimed archive and restore first, so that the timed runs measure compiled code, as in a driver
             // that has been up for a while, and not the JIT compiler.
             try (OutputStream out = new BufferedOutputStream(Files.newOutputStream(ours), 1 << 20)) {
-                Archiver.archive(source, out, Compression.GZIP, threads, Progress.NONE);
+                Archiver.archive(source, out, Compression.GZIP, TestPools.compressing(threads), Progress.NONE);
             }
             try (InputStream in = Files.newInputStream(ours)) {
-                Restorer.restore(in, Files.createDirectory(work.resolve("warm-up")), Progress.NONE);
+                Restorer.restore(in, Files.createDirectory(work.resolve("warm-up")), TestPools.shared(), Progress.NONE);
             }
             Best oursArchive = new Best();
             Best tarArchive = new Best();
             for (int run = 0; run < runs; run++) {
                 oursArchive.add(inJvm(() -> {
                     try (OutputStream out = new BufferedOutputStream(Files.newOutputStream(ours), 1 << 20)) {
-                        Archiver.archive(source, out, Compression.GZIP, threads, Progress.NONE);
+                        Archiver.archive(source, out, Compression.GZIP, TestPools.compressing(threads), Progress.NONE);
                     }
                 }));
                 tarArchive.add(command("tar -C '" + source + "' -czf '" + gnu + "' ."));
@@ -83,7 +84,7 @@ public final class ArchiveBenchmark {
                     Path oursTarget = Files.createDirectory(work.resolve("ours-" + archive.getFileName() + "-" + run));
                     oursRestore.add(inJvm(() -> {
                         try (InputStream in = Files.newInputStream(archive)) {
-                            Restorer.restore(in, oursTarget, Progress.NONE);
+                            Restorer.restore(in, oursTarget, TestPools.shared(), Progress.NONE);
                         }
                     }));
                     Path tarTarget = Files.createDirectory(work.resolve("tar-" + archive.getFileName() + "-" + run));

@@ -5,6 +5,7 @@ import static java.nio.file.LinkOption.NOFOLLOW_LINKS;
 import io.nfscsi.concurrent.Deadline;
 import io.nfscsi.fs.TreeCopier;
 import io.nfscsi.fs.TreeDeleter;
+import io.nfscsi.testing.TestPools;
 import java.io.IOException;
 import java.nio.file.FileVisitResult;
 import java.nio.file.Files;
@@ -83,9 +84,9 @@ public final class CloneDeleteBenchmark {
         // Warm-up, untimed: a long-running driver has its code compiled; a fresh JVM does not.
         long warmStart = System.nanoTime();
         Files.createDirectory(clientSide.resolve("warmup"));
-        TreeCopier.copy(clientSide.resolve("warmup-src"), clientSide.resolve("warmup"), parallelisms[0],
+        TreeCopier.copy(clientSide.resolve("warmup-src"), clientSide.resolve("warmup"), TestPools.walkers(parallelisms[0]),
                 deadline(), TreeCopier.Progress.NONE);
-        TreeDeleter.delete(clientSide, Path.of("warmup"), parallelisms[0], deadline());
+        TreeDeleter.delete(clientSide, Path.of("warmup"), TestPools.walkers(parallelisms[0]), deadline());
         System.out.printf("warm-up (copy and delete of %d files, untimed): %.1f s%n", WARMUP_FILES,
                 (System.nanoTime() - warmStart) / 1e9);
 
@@ -97,7 +98,7 @@ public final class CloneDeleteBenchmark {
             Path target = Files.createDirectory(clientSide.resolve("tc-" + p));
             dropCaches();
             clones.add(time("TreeCopier, parallelism " + p, files, () -> {
-                TreeCopier.Result r = TreeCopier.copy(clientSide.resolve("src"), target, p, deadline(),
+                TreeCopier.Result r = TreeCopier.copy(clientSide.resolve("src"), target, TestPools.walkers(p), deadline(),
                         progress("TreeCopier " + p));
                 if (r.files() != files) {
                     throw new IllegalStateException("copied " + r + ", expected " + files + " files");
@@ -121,13 +122,13 @@ public final class CloneDeleteBenchmark {
         for (int p : parallelisms) {
             dropCaches();
             deletes.add(time("TreeDeleter, parallelism " + p, files, () -> {
-                TreeDeleter.DeleteResult r = TreeDeleter.delete(clientSide, Path.of("tc-" + p), p, deadline());
+                TreeDeleter.DeleteResult r = TreeDeleter.delete(clientSide, Path.of("tc-" + p), TestPools.walkers(p), deadline());
                 if (r.files() != files + DIRECTORIES) {
                     throw new IllegalStateException("deleted " + r + ", expected " + (files + DIRECTORIES));
                 }
             }));
         }
-        TreeDeleter.delete(export, Path.of("bench"), 4, deadline());
+        TreeDeleter.delete(export, Path.of("bench"), TestPools.walkers(4), deadline());
 
         System.out.printf("%nClone and delete of a %d-file volume over NFS 4.1 with %.1f ms round trips (same test"
                 + " bed, same run, caches dropped before each):%n", files, rtt);

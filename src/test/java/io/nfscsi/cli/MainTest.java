@@ -126,7 +126,10 @@ class MainTest {
             "--v, -1, -v",
             "--share, nfs.example.com, --share",
             "--share, nfs.example.com:exports, --share",
-            "--share, 'nfs.example.com:/exports,bad option', --share"})
+            "--share, 'nfs.example.com:/exports,bad option', --share",
+            "--compression-threads, 0, --compression-threads",
+            "--compression-threads, 5, --compression-threads",
+            "--compression-threads, many, --compression-threads"})
     void run_valueRejectedByConfig_returns2NamingFlag(String flag, String value, String named) {
         int code = Main.run(args(flag, value));
 
@@ -145,12 +148,30 @@ class MainTest {
     }
 
     @Test
+    void config_noCompressionThreads_isTheContainersCpusAtMostFour() throws Exception {
+        Main main = new Main();
+        new picocli.CommandLine(main).parseArgs(args());
+
+        int cpus = io.nfscsi.concurrent.ContainerCpus.available();
+        assertThat(main.config().provisioning().compressionThreads()).isEqualTo(Math.min(4, cpus)).isBetween(1, 4);
+    }
+
+    @Test
+    void config_compressionThreads_isKept() throws Exception {
+        Main main = new Main();
+        new picocli.CommandLine(main).parseArgs(args("--compression-threads", "3"));
+
+        assertThat(main.config().provisioning().compressionThreads()).isEqualTo(3);
+    }
+
+    @Test
     void run_help_returns0AndListsEveryFlag() {
         int code = Main.run(new String[] {"--help"});
 
         assertThat(code).isZero();
         assertThat(out()).contains("--endpoint", "--nodeid", "--drivername", "--mount-timeout", "--stats-timeout",
-                "--working-mount-dir", "--shutdown-grace", "--share", "-v", "--v", "--help", "--version");
+                "--working-mount-dir", "--shutdown-grace", "--share", "--compression-threads", "-v", "--v", "--help",
+                "--version");
         assertThat(out()).contains("nfs.csi.io", "2m", "10s", "30s");
     }
 

@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.nfscsi.concurrent.Deadline;
 import io.nfscsi.concurrent.BoundedIo;
 import io.nfscsi.testing.FakeMounter;
+import io.nfscsi.testing.TestPools;
 import io.nfscsi.volume.NfsSource;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -30,7 +31,7 @@ class ArchiveJanitorTest {
         Files.createDirectories(share.resolve("archived-ns-new-20261125T110000Z"));
         Files.createDirectories(share.resolve("archived-no-timestamp"));
         Files.createDirectories(share.resolve("pvc-live"));
-        ArchiveJanitor janitor = new ArchiveJanitor(null, now, Duration.ofDays(7), 4);
+        ArchiveJanitor janitor = new ArchiveJanitor(null, now, Duration.ofDays(7), TestPools.walkers(4));
 
         assertThat(janitor.sweepShare(share)).isEqualTo(1);
         assertThat(share.resolve("archived-ns-old-20261101T000000Z")).doesNotExist();
@@ -54,7 +55,7 @@ class ArchiveJanitorTest {
 
         SharePool after = new SharePool(work, new FakeMounter(), new BoundedIo(2), now, Duration.ofMinutes(5), false,
                 Duration.ofSeconds(10), KnownShares.load(work, List.of()));
-        new ArchiveJanitor(after, now, Duration.ofDays(7), 2).sweep();
+        new ArchiveJanitor(after, now, Duration.ofDays(7), TestPools.walkers(2)).sweep();
         assertThat(root.resolve("archived-ns-old-20261101T000000Z")).doesNotExist();
     }
 

@@ -12,8 +12,10 @@ import io.nfscsi.mount.MountException;
 import io.nfscsi.mount.MountTable;
 import io.nfscsi.mount.Mounter;
 import io.nfscsi.mount.Posix;
+import io.nfscsi.posix.FsStats;
 import io.nfscsi.testing.FakeMounter;
 import io.nfscsi.testing.InProcessCsi;
+import io.nfscsi.testing.TestPools;
 import io.nfscsi.volume.OnDelete;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -108,7 +110,7 @@ class ControllerListsTest {
             shares.add(ControllerSettings.Share.parse("--share", flag));
         }
         service = ControllerService.create(new ControllerSettings(workingDir, mounter, new BoundedIo(8), clock,
-                OnDelete.DELETE, Duration.ofSeconds(5), Duration.ofMinutes(5), false, 4, Duration.ZERO,
+                OnDelete.DELETE, Duration.ofSeconds(5), Duration.ofMinutes(5), false, TestPools.walkers(4), Duration.ZERO,
                 Duration.ofSeconds(10), shares));
         csi = new InProcessCsi(service);
         controller = ControllerGrpc.newBlockingStub(csi.channel()).withDeadlineAfter(30, TimeUnit.SECONDS);
@@ -192,8 +194,8 @@ class ControllerListsTest {
 
     @Test
     void distinctAvailable_oneDeviceOrOneServerWithEqualCounts_isOneFileSystem() {
-        var fs = new Posix.FsStats(100, 40, 60, 1000, 900, 100);
-        var other = new Posix.FsStats(100, 41, 59, 1000, 900, 100);
+        var fs = new FsStats(100, 40, 60, 1000, 900, 100);
+        var other = new FsStats(100, 41, 59, 1000, 900, 100);
         assertThat(Provisioner.distinctAvailable(List.of())).isZero();
         assertThat(Provisioner.distinctAvailable(List.of(new Provisioner.ShareStat("s", 1L, fs),
                 new Provisioner.ShareStat("s", 1L, fs)))).as("one device").isEqualTo(40);

@@ -10,6 +10,7 @@ import io.nfscsi.concurrent.BoundedIo;
 import io.nfscsi.mount.MountException;
 import io.nfscsi.testing.FakeMounter;
 import io.nfscsi.testing.InProcessCsi;
+import io.nfscsi.testing.TestPools;
 import io.nfscsi.volume.OnDelete;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -52,9 +53,9 @@ class ControllerServiceTest {
         BoundedIo io = new BoundedIo(8);
         SharePool pool = new SharePool(work, mounter, io, clock, Duration.ofMinutes(5), perRequest,
                 Duration.ofSeconds(10));
-        Jobs jobs = new Jobs(clock);
-        Provisioner provisioner = new Provisioner(pool, io, clock, OnDelete.DELETE, Duration.ofSeconds(5), 4, jobs);
-        Snapshots snapshots = new Snapshots(pool, provisioner, jobs, clock, 2);
+        Jobs jobs = new Jobs(clock, TestPools.shared());
+        Provisioner provisioner = new Provisioner(pool, io, clock, OnDelete.DELETE, Duration.ofSeconds(5), TestPools.walkers(4), jobs);
+        Snapshots snapshots = new Snapshots(pool, provisioner, jobs, clock, TestPools.compressing(2));
         provisioner.useSnapshots(snapshots);
         service = new ControllerService(provisioner, snapshots, OnDelete.DELETE, pool::closeIdle);
         csi = new InProcessCsi(service);

@@ -21,6 +21,7 @@ import io.nfscsi.csi.v1.Csi;
 import io.nfscsi.identity.IdentityService;
 import io.nfscsi.concurrent.BoundedIo;
 import io.nfscsi.testing.FakeMounter;
+import io.nfscsi.testing.TestPools;
 import io.nfscsi.volume.OnDelete;
 import java.nio.file.Path;
 import java.time.Clock;
@@ -227,7 +228,7 @@ class RbacTest {
                         Csi.PluginCapability.Service.Type.GROUP_CONTROLLER_SERVICE);
         ControllerService controller = ControllerService.create(new ControllerSettings(work, new FakeMounter(),
                 new BoundedIo(2), Clock.systemUTC(), OnDelete.DELETE, Duration.ofSeconds(5), Duration.ofMinutes(5),
-                false, 2, Duration.ZERO, Duration.ofSeconds(10)));
+                false, TestPools.walkers(2), Duration.ZERO, Duration.ofSeconds(10)));
         try {
             Csi.ControllerGetCapabilitiesResponse caps = call(o -> controller.controllerGetCapabilities(
                     Csi.ControllerGetCapabilitiesRequest.getDefaultInstance(), o));

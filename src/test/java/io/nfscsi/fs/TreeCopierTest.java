@@ -8,6 +8,8 @@ import io.nfscsi.concurrent.Deadline;
 import io.grpc.Status;
 import io.nfscsi.error.CsiException;
 import io.nfscsi.fs.TreeCopier.Result;
+import io.nfscsi.posix.PathCalls;
+import io.nfscsi.testing.TestPools;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.FileVisitResult;
@@ -106,19 +108,19 @@ class TreeCopierTest {
         Files.createSymbolicLink(source.resolve("owned-link"), Path.of("owned"));
         Files.createDirectory(source.resolve("readonly"));
         Files.writeString(source.resolve("readonly/inside"), "x");
-        TargetAttributes.chmod(source.resolve("suid"), 04755);
-        TargetAttributes.chmod(source.resolve("sgid"), 02775);
-        TargetAttributes.chmod(source.resolve("sticky"), 01777);
-        TargetAttributes.chmod(source.resolve("private"), 0600);
-        TargetAttributes.chmod(source.resolve("readonly"), 0500);
-        TargetAttributes.chmod(source, 0750);
+        PathCalls.chmod(source.resolve("suid"), 04755);
+        PathCalls.chmod(source.resolve("sgid"), 02775);
+        PathCalls.chmod(source.resolve("sticky"), 01777);
+        PathCalls.chmod(source.resolve("private"), 0600);
+        PathCalls.chmod(source.resolve("readonly"), 0500);
+        PathCalls.chmod(source, 0750);
         for (String owned : List.of("owned", "owned-link", "sgid", "sgid/inside", "a/b/c", "")) {
             Files.setAttribute(source.resolve(owned), "unix:uid", 1234, NOFOLLOW_LINKS);
             Files.setAttribute(source.resolve(owned), "unix:gid", 5678, NOFOLLOW_LINKS);
         }
         ageEverything(source);
 
-        Result result = TreeCopier.copy(source, target, parallelism, minutes(), TreeCopier.Progress.NONE);
+        Result result = TreeCopier.copy(source, target, TestPools.walkers(parallelism), minutes(), TreeCopier.Progress.NONE);
 
         // files: deep.txt zero big hard1 hard2 suid inside private owned inside; links: to-root to-canary
         // to-outside relative up dangling owned-link; directories: a b c empty sgid sticky readonly
@@ -158,7 +160,7 @@ class TreeCopierTest {
                 + " && chown -h 1234:5678 \"$n\" \"$n/$n\" \"$n/link\" && chmod 4751 \"$n/$n\" && chmod 2750 \"$n\""
                 + " && touch -h -d '2001-02-03 04:05:06' \"$n/$n\" \"$n/link\" \"$n\"; done");
 
-        Result result = TreeCopier.copy(source, target, 4, minutes(), TreeCopier.Progress.NONE);
+        Result result = TreeCopier.copy(source, target, TestPools.walkers(4), minutes(), TreeCopier.Progress.NONE);
 
         assertThat(result).isEqualTo(new Result(2, 2, 2, 8, 0));
         String listing = "cd '%s' && find . -mindepth 1 -printf '%%P %%y %%m %%U:%%G %%TY%%Tm%%Td%%TH%%TM%%TS %%s %%l\\n'"
@@ -187,8 +189,8 @@ class TreeCopierTest {
         Path one = Files.createDirectory(work.resolve("one"));
         Path sixteen = Files.createDirectory(work.resolve("sixteen"));
 
-        Result byOne = TreeCopier.copy(source, one, 1, minutes(), TreeCopier.Progress.NONE);
-        Result bySixteen = TreeCopier.copy(source, sixteen, 16, minutes(), TreeCopier.Progress.NONE);
+        Result byOne = TreeCopier.copy(source, one, TestPools.walkers(1), minutes(), TreeCopier.Progress.NONE);
+        Result bySixteen = TreeCopier.copy(source, sixteen, TestPools.walkers(16), minutes(), TreeCopier.Progress.NONE);
 
         assertThat(byOne).isEqualTo(bySixteen);
         assertThat(byOne.files()).isEqualTo(2020);
@@ -208,7 +210,7 @@ class TreeCopierTest {
         Files.writeString(source.resolve("f"), "x");
         Path target = Files.createDirectory(work.resolve("target"));
 
-        CsiException e = catchThrowableOfType(CsiException.class, () -> TreeCopier.copy(source, target, 4,
+        CsiException e = catchThrowableOfType(CsiException.class, () -> TreeCopier.copy(source, target, TestPools.walkers(4),
                 Deadline.after(-1, TimeUnit.SECONDS), TreeCopier.Progress.NONE));
 
         assertThat(e.code()).isEqualTo(Status.Code.DEADLINE_EXCEEDED);
@@ -228,7 +230,7 @@ class TreeCopierTest {
         Deadline soon = Deadline.after(300, TimeUnit.SECONDS, new SteppingTicker());
 
         CsiException e = catchThrowableOfType(CsiException.class,
-                () -> TreeCopier.copy(source, target, parallelism, soon, TreeCopier.Progress.NONE));
+                () -> TreeCopier.copy(source, target, TestPools.walkers(parallelism), soon, TreeCopier.Progress.NONE));
 
         assertThat(e.code()).isEqualTo(Status.Code.DEADLINE_EXCEEDED);
         assertThat(HostileTree.count(target).files()).isPositive().isLessThan(300);
@@ -243,7 +245,7 @@ class TreeCopierTest {
         Files.writeString(target.resolve("old"), "old");
 
         CsiException e = catchThrowableOfType(CsiException.class,
-                () -> TreeCopier.copy(source, target, 4, minutes(), TreeCopier.Progress.NONE));
+                () -> TreeCopier.copy(source, target, TestPools.walkers(4), minutes(), TreeCopier.Progress.NONE));
 
         assertThat(e.code()).isEqualTo(Status.Code.FAILED_PRECONDITION);
         assertThat(snapshot(target).keySet()).containsExactly("", "old");
@@ -257,7 +259,7 @@ class TreeCopierTest {
         Path target = Files.createDirectory(source.resolve("clone"));
 
         CsiException e = catchThrowableOfType(CsiException.class,
-                () -> TreeCopier.copy(source, target, 4, minutes(), TreeCopier.Progress.NONE));
+                () -> TreeCopier.copy(source, target, TestPools.walkers(4), minutes(), TreeCopier.Progress.NONE));
 
         assertThat(e.code()).isEqualTo(Status.Code.FAILED_PRECONDITION);
         assertThat(e).hasMessageContaining("inside the source");
@@ -269,7 +271,7 @@ class TreeCopierTest {
         Path source = Files.createDirectory(work.resolve("source"));
 
         CsiException e = catchThrowableOfType(CsiException.class,
-                () -> TreeCopier.copy(source, source, 4, minutes(), TreeCopier.Progress.NONE));
+                () -> TreeCopier.copy(source, source, TestPools.walkers(4), minutes(), TreeCopier.Progress.NONE));
 
         assertThat(e.code()).isEqualTo(Status.Code.INVALID_ARGUMENT);
     }
@@ -282,9 +284,9 @@ class TreeCopierTest {
         Files.writeString(source.resolve("dir/f"), "x");
         Path target = Files.createDirectory(work.resolve("target"));
         Files.setAttribute(target, "unix:gid", 5678);
-        TargetAttributes.chmod(target, 02775);
+        PathCalls.chmod(target, 02775);
 
-        TreeCopier.copy(source, target, 2, minutes(), TreeCopier.Progress.NONE);
+        TreeCopier.copy(source, target, TestPools.walkers(2), minutes(), TreeCopier.Progress.NONE);
 
         assertThat(snapshot(target)).isEqualTo(snapshot(source));
     }
@@ -303,7 +305,7 @@ class TreeCopierTest {
         int parallelism = 4;
         int budget = 8;
 
-        TreeCopier.Run run = TreeCopier.run(source, target, parallelism, minutes(), TreeCopier.Progress.NONE, budget);
+        TreeCopier.Run run = TreeCopier.run(source, target, TestPools.walkers(parallelism), minutes(), TreeCopier.Progress.NONE, budget);
 
         assertThat(run.result()).isEqualTo(new Result(depth, 2L * depth, 0, depth, 0));
         assertThat(snapshot(target)).isEqualTo(snapshot(source));
@@ -321,7 +323,7 @@ class TreeCopierTest {
         Path target = Files.createDirectory(work.resolve("target"));
         List<long[]> updates = new ArrayList<>();
 
-        TreeCopier.copy(source, target, 2, minutes(), (entries, bytes) -> updates.add(new long[] {entries, bytes}));
+        TreeCopier.copy(source, target, TestPools.walkers(2), minutes(), (entries, bytes) -> updates.add(new long[] {entries, bytes}));
 
         assertThat(updates).isNotEmpty();
         assertThat(updates.getLast()).containsExactly(3, 5);
@@ -357,7 +359,7 @@ class TreeCopierTest {
             Path canary = Files.writeString(outsideDir.resolve("canary"), CANARY);
             plant(source, canary, entries);
 
-            TreeCopier.copy(source, target, parallelism, minutes(), TreeCopier.Progress.NONE);
+            TreeCopier.copy(source, target, TestPools.walkers(parallelism), minutes(), TreeCopier.Progress.NONE);
 
             assertThat(snapshot(target)).isEqualTo(snapshot(source));
             assertThat(linkGroups(target)).isEqualTo(linkGroups(source));
@@ -409,10 +411,10 @@ class TreeCopierTest {
             Files.setAttribute(p, "unix:gid", owner[1], NOFOLLOW_LINKS);
             if (!Files.isSymbolicLink(p)) {
                 boolean dir = Files.isDirectory(p, NOFOLLOW_LINKS);
-                TargetAttributes.chmod(p, (dir ? DIRECTORY_MODES : FILE_MODES)[e.modePick()]);
+                PathCalls.chmod(p, (dir ? DIRECTORY_MODES : FILE_MODES)[e.modePick()]);
             }
             FileTime time = FileTime.from(Instant.ofEpochSecond(e.time(), e.size()));
-            TargetAttributes.setTimes(p, time, time);
+            PathCalls.setTimes(p, time, time);
         }
     }
 
@@ -423,14 +425,14 @@ class TreeCopierTest {
         Files.walkFileTree(root, new SimpleFileVisitor<>() {
             @Override
             public FileVisitResult visitFile(Path f, BasicFileAttributes attrs) throws IOException {
-                TargetAttributes.setTimes(f, OLD, OLD); // the JDK's setTimes opens the file: a FIFO would block it
+                PathCalls.setTimes(f, OLD, OLD); // the JDK's setTimes opens the file: a FIFO would block it
                 return FileVisitResult.CONTINUE;
             }
 
             @Override
             public FileVisitResult postVisitDirectory(Path d, IOException e) throws IOException {
                 if (!d.equals(root)) {
-                    TargetAttributes.setTimes(d, OLD, OLD);
+                    PathCalls.setTimes(d, OLD, OLD);
                 }
                 return FileVisitResult.CONTINUE;
             }

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.nfscsi.concurrent.Deadline;
 import io.nfscsi.fs.TreeDeleter.DeleteResult;
+import io.nfscsi.testing.TestPools;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.Path;
@@ -43,7 +44,7 @@ class TreeDeleterPropertiesTest {
             plant(tree, entries);
             HostileTree.Counts planted = HostileTree.count(tree.victim);
 
-            DeleteResult result = TreeDeleter.delete(tree.share, Path.of("vols/victim"), parallelism,
+            DeleteResult result = TreeDeleter.delete(tree.share, Path.of("vols/victim"), TestPools.walkers(parallelism),
                     Deadline.after(5, TimeUnit.MINUTES));
 
             assertThat(result).isEqualTo(new DeleteResult(planted.files(), planted.directories(), true));

@@ -7,6 +7,7 @@ import io.nfscsi.concurrent.Deadline;
 import io.grpc.Status;
 import io.nfscsi.error.CsiException;
 import io.nfscsi.fs.TreeDeleter.DeleteResult;
+import io.nfscsi.testing.TestPools;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
@@ -76,7 +77,7 @@ class TreeDeleterTest {
         HostileTree.Counts outsideBefore = HostileTree.count(outside);
         HostileTree.Counts siblingBefore = HostileTree.count(tree.sibling);
 
-        DeleteResult result = TreeDeleter.delete(tree.share, Path.of("vols/victim"), parallelism, minutes());
+        DeleteResult result = TreeDeleter.delete(tree.share, Path.of("vols/victim"), TestPools.walkers(parallelism), minutes());
 
         assertThat(result).isEqualTo(new DeleteResult(planted.files(), planted.directories(), true));
         assertThat(exists(tree.victim)).isFalse();
@@ -94,7 +95,7 @@ class TreeDeleterTest {
         Files.createSymbolicLink(tree.share.resolve("vols/link"), outside);
 
         CsiException e = catchThrowableOfType(CsiException.class,
-                () -> TreeDeleter.delete(tree.share, Path.of("vols/link/victim"), 4, minutes()));
+                () -> TreeDeleter.delete(tree.share, Path.of("vols/link/victim"), TestPools.walkers(4), minutes()));
 
         assertThat(e.code()).isEqualTo(Status.Code.FAILED_PRECONDITION);
         assertThat(e).hasMessageContaining("vols/link");
@@ -110,7 +111,7 @@ class TreeDeleterTest {
         Files.createSymbolicLink(share.resolve("vols"), outside);
 
         CsiException e = catchThrowableOfType(CsiException.class,
-                () -> TreeDeleter.delete(share, Path.of("vols/x"), 1, minutes()));
+                () -> TreeDeleter.delete(share, Path.of("vols/x"), TestPools.walkers(1), minutes()));
 
         assertThat(e.code()).isEqualTo(Status.Code.FAILED_PRECONDITION);
         assertThat(outside.resolve("x/precious")).hasContent("keep");
@@ -122,7 +123,7 @@ class TreeDeleterTest {
         Files.writeString(share.resolve("file"), "x");
 
         CsiException e = catchThrowableOfType(CsiException.class,
-                () -> TreeDeleter.delete(share, Path.of("file/child"), 1, minutes()));
+                () -> TreeDeleter.delete(share, Path.of("file/child"), TestPools.walkers(1), minutes()));
 
         assertThat(e.code()).isEqualTo(Status.Code.FAILED_PRECONDITION);
         assertThat(share.resolve("file")).hasContent("x");
@@ -133,7 +134,7 @@ class TreeDeleterTest {
     void delete_absentTarget_reportsNothingExisted(String relative) throws Exception {
         Path share = Files.createDirectories(work.resolve("share/vols"));
 
-        DeleteResult result = TreeDeleter.delete(work.resolve("share"), Path.of(relative), 4, minutes());
+        DeleteResult result = TreeDeleter.delete(work.resolve("share"), Path.of(relative), TestPools.walkers(4), minutes());
 
         assertThat(result).isEqualTo(new DeleteResult(0, 0, false));
         assertThat(share).isDirectory();
@@ -145,7 +146,7 @@ class TreeDeleterTest {
         Path share = Files.createDirectories(work.resolve("share"));
 
         CsiException e = catchThrowableOfType(CsiException.class,
-                () -> TreeDeleter.delete(share, Path.of(relative), 1, minutes()));
+                () -> TreeDeleter.delete(share, Path.of(relative), TestPools.walkers(1), minutes()));
 
         assertThat(e.code()).isEqualTo(Status.Code.INVALID_ARGUMENT);
     }
@@ -155,7 +156,7 @@ class TreeDeleterTest {
         HostileTree tree = HostileTree.under(work, outside);
         Files.createSymbolicLink(tree.share.resolve("vols/link"), tree.sibling);
 
-        DeleteResult result = TreeDeleter.delete(tree.share, Path.of("vols/link"), 4, minutes());
+        DeleteResult result = TreeDeleter.delete(tree.share, Path.of("vols/link"), TestPools.walkers(4), minutes());
 
         assertThat(result).isEqualTo(new DeleteResult(1, 0, true));
         assertThat(exists(tree.share.resolve("vols/link"))).isFalse();
@@ -168,7 +169,7 @@ class TreeDeleterTest {
         Path share = Files.createDirectories(work.resolve("share"));
         Files.writeString(share.resolve("file"), "x");
 
-        DeleteResult result = TreeDeleter.delete(share, Path.of("file"), 4, minutes());
+        DeleteResult result = TreeDeleter.delete(share, Path.of("file"), TestPools.walkers(4), minutes());
 
         assertThat(result).isEqualTo(new DeleteResult(1, 0, true));
         assertThat(exists(share.resolve("file"))).isFalse();
@@ -181,12 +182,12 @@ class TreeDeleterTest {
         Deadline expired = Deadline.after(-1, TimeUnit.SECONDS);
 
         CsiException e = catchThrowableOfType(CsiException.class,
-                () -> TreeDeleter.delete(tree.share, Path.of("vols/victim"), 4, expired));
+                () -> TreeDeleter.delete(tree.share, Path.of("vols/victim"), TestPools.walkers(4), expired));
 
         assertThat(e.code()).isEqualTo(Status.Code.DEADLINE_EXCEEDED);
         assertThat(HostileTree.count(tree.victim)).isEqualTo(planted);
 
-        DeleteResult retry = TreeDeleter.delete(tree.share, Path.of("vols/victim"), 4, minutes());
+        DeleteResult retry = TreeDeleter.delete(tree.share, Path.of("vols/victim"), TestPools.walkers(4), minutes());
 
         assertThat(retry).isEqualTo(new DeleteResult(planted.files(), planted.directories(), true));
         assertThat(exists(tree.victim)).isFalse();
@@ -202,13 +203,13 @@ class TreeDeleterTest {
         Deadline soon = Deadline.after(150, TimeUnit.SECONDS, new SteppingTicker());
 
         CsiException e = catchThrowableOfType(CsiException.class,
-                () -> TreeDeleter.delete(share, Path.of("victim"), parallelism, soon));
+                () -> TreeDeleter.delete(share, Path.of("victim"), TestPools.walkers(parallelism), soon));
 
         assertThat(e.code()).isEqualTo(Status.Code.DEADLINE_EXCEEDED);
         HostileTree.Counts left = HostileTree.count(victim);
         assertThat(left.files()).isPositive().isLessThan(files);
 
-        DeleteResult retry = TreeDeleter.delete(share, Path.of("victim"), parallelism, minutes());
+        DeleteResult retry = TreeDeleter.delete(share, Path.of("victim"), TestPools.walkers(parallelism), minutes());
 
         assertThat(retry).isEqualTo(new DeleteResult(left.files(), left.directories(), true));
         assertThat(exists(victim)).isFalse();
@@ -220,8 +221,8 @@ class TreeDeleterTest {
         int files = wideTree(Files.createDirectories(share.resolve("one")));
         wideTree(Files.createDirectories(share.resolve("sixteen")));
 
-        DeleteResult one = TreeDeleter.delete(share, Path.of("one"), 1, minutes());
-        DeleteResult sixteen = TreeDeleter.delete(share, Path.of("sixteen"), 16, minutes());
+        DeleteResult one = TreeDeleter.delete(share, Path.of("one"), TestPools.walkers(1), minutes());
+        DeleteResult sixteen = TreeDeleter.delete(share, Path.of("sixteen"), TestPools.walkers(16), minutes());
 
         assertThat(one).isEqualTo(sixteen).isEqualTo(new DeleteResult(files, 1 + 20 * 2, true));
         assertThat(share).isEmptyDirectory();
@@ -244,7 +245,7 @@ class TreeDeleterTest {
         int parallelism = 4;
         int budget = 8;
 
-        TreeDeleter.Run run = TreeDeleter.run(share, Path.of("deep"), parallelism, minutes(), budget);
+        TreeDeleter.Run run = TreeDeleter.run(share, Path.of("deep"), TestPools.walkers(parallelism), minutes(), budget);
 
         assertThat(run.result()).isEqualTo(new DeleteResult(depth + 1, 2 * (depth + 1), true));
         assertThat(exists(dir)).isFalse();
@@ -258,8 +259,8 @@ class TreeDeleterTest {
         int files = tree(Files.createDirectories(share.resolve("victim")), 10, 20, 100);
 
         var other = java.util.concurrent.CompletableFuture.supplyAsync(
-                () -> TreeDeleter.delete(share, Path.of("victim"), 4, minutes()));
-        DeleteResult mine = TreeDeleter.delete(share, Path.of("victim"), 4, minutes());
+                () -> TreeDeleter.delete(share, Path.of("victim"), TestPools.walkers(4), minutes()));
+        DeleteResult mine = TreeDeleter.delete(share, Path.of("victim"), TestPools.walkers(4), minutes());
         DeleteResult theirs = other.get();
 
         // each may see an entry the other removed first; between them, everything was removed once
@@ -271,7 +272,7 @@ class TreeDeleterTest {
     void removeEmptyParents_afterDeletingLeaf_removesEmptyParentsButNotRoot() throws Exception {
         Path share = Files.createDirectories(work.resolve("share"));
         Files.createDirectories(share.resolve("a/b/c/d"));
-        TreeDeleter.delete(share, Path.of("a/b/c"), 2, minutes());
+        TreeDeleter.delete(share, Path.of("a/b/c"), TestPools.walkers(2), minutes());
 
         TreeDeleter.removeEmptyParents(share, Path.of("a/b/c"));
 
@@ -284,7 +285,7 @@ class TreeDeleterTest {
         Files.createDirectories(share.resolve("a/b/c"));
         Files.createDirectories(share.resolve("a/keep"));
         Files.writeString(share.resolve("a/keep/file"), "x");
-        TreeDeleter.delete(share, Path.of("a/b/c"), 2, minutes());
+        TreeDeleter.delete(share, Path.of("a/b/c"), TestPools.walkers(2), minutes());
 
         TreeDeleter.removeEmptyParents(share, Path.of("a/b/c"));
 

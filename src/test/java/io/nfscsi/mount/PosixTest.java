@@ -3,6 +3,7 @@ package io.nfscsi.mount;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.catchThrowableOfType;
 
+import io.nfscsi.posix.FsStats;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
@@ -17,7 +18,7 @@ class PosixTest {
 
     @Test
     void statvfs_existingDirectory_reportsConsistentCapacity() throws Exception {
-        Posix.FsStats stats = Posix.statvfs(dir);
+        FsStats stats = Posix.statvfs(dir);
 
         assertThat(stats.totalBytes()).isPositive();
         assertThat(stats.availableBytes()).isBetween(0L, stats.totalBytes());
@@ -29,7 +30,7 @@ class PosixTest {
 
     @Test
     void statvfs_matchesJavaFileStore() throws Exception {
-        Posix.FsStats stats = Posix.statvfs(dir);
+        FsStats stats = Posix.statvfs(dir);
         var store = Files.getFileStore(dir);
 
         assertThat(stats.totalBytes()).isEqualTo(store.getTotalSpace());

@@ -13,6 +13,7 @@ import io.nfscsi.mount.MountException;
 import io.nfscsi.mount.MountTable;
 import io.nfscsi.mount.Mounter;
 import io.nfscsi.mount.Posix;
+import io.nfscsi.posix.FsStats;
 import io.nfscsi.testing.FakeMounter;
 import io.nfscsi.testing.InProcessCsi;
 import java.nio.file.Files;
@@ -121,7 +122,7 @@ class NodeServiceTest {
         }
 
         @Override
-        public Posix.FsStats statfs(Path path) throws MountException {
+        public FsStats statfs(Path path) throws MountException {
             if (hanging.contains(path)) {
                 try {
                     hang.await(10, TimeUnit.SECONDS);

@@ -18,6 +18,7 @@ import io.nfscsi.testing.CapturedLogs;
 import io.nfscsi.testing.FakeMounter;
 import io.nfscsi.testing.InProcessCsi;
 import io.nfscsi.testing.MutableClock;
+import io.nfscsi.testing.TestPools;
 import io.nfscsi.volume.OnDelete;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -73,7 +74,7 @@ class SecretSentinelTest {
             BoundedIo io = new BoundedIo(8);
             MutableClock clock = new MutableClock(Instant.parse("2026-12-01T10:00:00Z"));
             ControllerService controllerService = ControllerService.create(new ControllerSettings(work.resolve("mounts"),
-                    mounter, io, clock, OnDelete.DELETE, Duration.ofSeconds(5), Duration.ofMinutes(5), false, 2,
+                    mounter, io, clock, OnDelete.DELETE, Duration.ofSeconds(5), Duration.ofMinutes(5), false, TestPools.walkers(2),
                     Duration.ZERO, Duration.ofSeconds(10)));
             NodeService nodeService = new NodeService("node-1", mounter, io, work.resolve("node-state"),
                     Duration.ofSeconds(5), Duration.ofSeconds(2), clock);

@@ -2,6 +2,7 @@ package io.nfscsi.snapshot;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.nfscsi.testing.TestPools;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.nio.file.Files;
@@ -40,7 +41,7 @@ class GnuTarCompatibilityTest {
     private Path ourArchive(Compression compression) throws Exception {
         Path archive = work.resolve("ours" + compression.suffix());
         try (OutputStream out = Files.newOutputStream(archive)) {
-            Archiver.archive(source, out, compression, 2, Progress.NONE);
+            Archiver.archive(source, out, compression, TestPools.compressing(2), Progress.NONE);
         }
         return archive;
     }
@@ -104,7 +105,7 @@ class GnuTarCompatibilityTest {
                 Stream.concat(Stream.of(options.split(" ")), Stream.of(archive.toString(), "."))).toArray(String[]::new));
 
         try (InputStream in = Files.newInputStream(archive)) {
-            Restorer.restore(in, target, Progress.NONE);
+            Restorer.restore(in, target, TestPools.shared(), Progress.NONE);
         }
 
         ChronoUnit precision = options.contains("posix") ? ChronoUnit.MICROS : ChronoUnit.SECONDS;
@@ -122,7 +123,7 @@ class GnuTarCompatibilityTest {
                 names.stream()).toArray(String[]::new));
 
         try (InputStream in = Files.newInputStream(archive)) {
-            Restorer.restore(in, target, Progress.NONE);
+            Restorer.restore(in, target, TestPools.shared(), Progress.NONE);
         }
 
         Map<String, Trees.Node> restored = Trees.describe(target, ChronoUnit.SECONDS);
@@ -141,7 +142,7 @@ class GnuTarCompatibilityTest {
                 + " && tail -c +1000001 " + plain + " | gzip -c >> " + archive);
 
         try (InputStream in = Files.newInputStream(archive)) {
-            Restorer.restore(in, target, Progress.NONE);
+            Restorer.restore(in, target, TestPools.shared(), Progress.NONE);
         }
 
         assertThat(Trees.describe(target, ChronoUnit.MICROS)).isEqualTo(expected(ChronoUnit.MICROS));

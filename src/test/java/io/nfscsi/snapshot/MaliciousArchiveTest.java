@@ -3,6 +3,7 @@ package io.nfscsi.snapshot;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.catchThrowableOfType;
 
+import io.nfscsi.testing.TestPools;
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -37,7 +38,7 @@ class MaliciousArchiveTest {
     private Restorer.RejectedException refused(TarBuilder archive) throws IOException {
         byte[] tar = archive.bytes();
         Restorer.RejectedException e = catchThrowableOfType(Restorer.RejectedException.class,
-                () -> Restorer.restore(new ByteArrayInputStream(tar), target, Progress.NONE));
+                () -> Restorer.restore(new ByteArrayInputStream(tar), target, TestPools.shared(), Progress.NONE));
         assertThat(e).as("refused").isNotNull();
         assertThat(Files.readString(canary)).isEqualTo("untouched");
         try (Stream<Path> files = Files.list(outside)) {
@@ -138,7 +139,7 @@ class MaliciousArchiveTest {
     void restore_deviceAndFifoEntries_areSkipped_butTheirNamesAreStillChecked() throws IOException {
         for (byte type : List.of(TarConstants.LF_CHR, TarConstants.LF_BLK, TarConstants.LF_FIFO)) {
             Restorer.restore(new java.io.ByteArrayInputStream(new TarBuilder().entry("special", type, null).bytes()),
-                    target, Progress.NONE);
+                    target, TestPools.shared(), Progress.NONE);
             assertThat(target.resolve("special")).doesNotExist();
             Restorer.RejectedException e = refused(new TarBuilder().entry("../special", type, null));
             assertThat(e.entry()).isEqualTo("../special");
@@ -152,7 +153,7 @@ class MaliciousArchiveTest {
                 .file("a", "new content")
                 .bytes();
 
-        Restorer.restore(new ByteArrayInputStream(tar), target, Progress.NONE);
+        Restorer.restore(new ByteArrayInputStream(tar), target, TestPools.shared(), Progress.NONE);
 
         assertThat(Files.readString(canary)).isEqualTo("untouched");
         assertThat(Files.isRegularFile(target.resolve("a"), LinkOption.NOFOLLOW_LINKS)).isTrue();
@@ -171,7 +172,7 @@ class MaliciousArchiveTest {
                 .symlink("canary-link", canary.toString())
                 .bytes();
 
-        Restorer.Result result = Restorer.restore(new ByteArrayInputStream(tar), target, Progress.NONE);
+        Restorer.Result result = Restorer.restore(new ByteArrayInputStream(tar), target, TestPools.shared(), Progress.NONE);
 
         assertThat(result.entries()).isEqualTo(2);
         assertThat(Files.readSymbolicLink(target.resolve("etc"))).isEqualTo(Path.of("/etc"));

@@ -3,6 +3,7 @@ package io.nfscsi.snapshot;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.catchThrowableOfType;
 
+import io.nfscsi.testing.TestPools;
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
@@ -38,7 +39,7 @@ class ParallelGzipOutputStreamTest {
 
     private static byte[] gzip(byte[] data, int threads, int writeSize) throws IOException {
         ByteArrayOutputStream out = new ByteArrayOutputStream();
-        try (ParallelGzipOutputStream gz = new ParallelGzipOutputStream(out, threads, BLOCK, 6)) {
+        try (ParallelGzipOutputStream gz = new ParallelGzipOutputStream(out, TestPools.compressing(threads), BLOCK, 6)) {
             for (int i = 0; i < data.length; i += writeSize) {
                 gz.write(data, i, Math.min(writeSize, data.length - i));
             }
@@ -123,7 +124,7 @@ class ParallelGzipOutputStreamTest {
                 throw new IOException("disk full");
             }
         };
-        ParallelGzipOutputStream gz = new ParallelGzipOutputStream(failing, 2, BLOCK, 6);
+        ParallelGzipOutputStream gz = new ParallelGzipOutputStream(failing, TestPools.compressing(2), BLOCK, 6);
 
         IOException e = catchThrowableOfType(IOException.class, () -> {
             try (gz) {
@@ -138,7 +139,7 @@ class ParallelGzipOutputStreamTest {
     @Test
     void close_twice_isHarmless() throws IOException {
         ByteArrayOutputStream out = new ByteArrayOutputStream();
-        ParallelGzipOutputStream gz = new ParallelGzipOutputStream(out, 1, BLOCK, 6);
+        ParallelGzipOutputStream gz = new ParallelGzipOutputStream(out, TestPools.compressing(1), BLOCK, 6);
         gz.write(1);
         gz.close();
         gz.close();

@@ -3,6 +3,7 @@ package io.nfscsi.snapshot;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.catchThrowableOfType;
 
+import io.nfscsi.testing.TestPools;
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
@@ -23,7 +24,7 @@ class RestorerTest {
     Path target;
 
     private Restorer.Result restore(byte[] archive) throws IOException {
-        return Restorer.restore(new ByteArrayInputStream(archive), target, Progress.NONE);
+        return Restorer.restore(new ByteArrayInputStream(archive), target, TestPools.shared(), Progress.NONE);
     }
 
     private static byte[] gzip(byte[] data) throws IOException {
@@ -133,7 +134,7 @@ class RestorerTest {
             }
         };
 
-        Restorer.restore(in, target, Progress.NONE);
+        Restorer.restore(in, target, TestPools.shared(), Progress.NONE);
 
         assertThat(closed[0]).isFalse();
     }

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.catchThrowableOfType;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
+import io.nfscsi.testing.TestPools;
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
@@ -40,7 +41,7 @@ class RoundTripTest {
 
     private static byte[] archive(Path dir, Compression compression) throws IOException {
         ByteArrayOutputStream out = new ByteArrayOutputStream();
-        Archiver.archive(dir, out, compression, 2, Progress.NONE);
+        Archiver.archive(dir, out, compression, TestPools.compressing(2), Progress.NONE);
         return out.toByteArray();
     }
 
@@ -56,8 +57,8 @@ class RoundTripTest {
         Trees.populate(source);
         ByteArrayOutputStream out = new ByteArrayOutputStream();
 
-        Archiver.Result archived = Archiver.archive(source, out, compression, 2, Progress.NONE);
-        Restorer.Result restored = Restorer.restore(new ByteArrayInputStream(out.toByteArray()), target,
+        Archiver.Result archived = Archiver.archive(source, out, compression, TestPools.compressing(2), Progress.NONE);
+        Restorer.Result restored = Restorer.restore(new ByteArrayInputStream(out.toByteArray()), target, TestPools.shared(),
                 Progress.NONE);
 
         assertThat(Trees.describe(target, ARCHIVE_PRECISION))
@@ -72,7 +73,7 @@ class RoundTripTest {
     void restore_hardLinkPair_sharesOneInode() throws Exception {
         Trees.populate(source);
 
-        Restorer.restore(new ByteArrayInputStream(archive(source, Compression.GZIP)), target, Progress.NONE);
+        Restorer.restore(new ByteArrayInputStream(archive(source, Compression.GZIP)), target, TestPools.shared(), Progress.NONE);
 
         Object a = Files.getAttribute(target.resolve("hard-a"), "unix:ino", LinkOption.NOFOLLOW_LINKS);
         Object b = Files.getAttribute(target.resolve("dirs/hard-b"), "unix:ino", LinkOption.NOFOLLOW_LINKS);
@@ -111,7 +112,7 @@ class RoundTripTest {
         Trees.run(source, "mkfifo", "pipe");
         Files.writeString(source.resolve("file"), "x");
 
-        Archiver.Result result = Archiver.archive(source, OutputStream.nullOutputStream(), Compression.NONE, 1,
+        Archiver.Result result = Archiver.archive(source, OutputStream.nullOutputStream(), Compression.NONE, TestPools.compressing(1),
                 Progress.NONE);
 
         assertThat(result).isEqualTo(new Archiver.Result(2, 1, 1));
@@ -124,7 +125,7 @@ class RoundTripTest {
         byte[] tar = archive(source, Compression.NONE);
 
         assertThat(entries(tar)).extracting(TarArchiveEntry::getName).containsExactly("./", "plain");
-        assertThat(Archiver.archive(source, OutputStream.nullOutputStream(), Compression.NONE, 1, Progress.NONE))
+        assertThat(Archiver.archive(source, OutputStream.nullOutputStream(), Compression.NONE, TestPools.compressing(1), Progress.NONE))
                 .isEqualTo(new Archiver.Result(2, 0, 1));
     }
 
@@ -134,7 +135,7 @@ class RoundTripTest {
         Files.writeString(target.resolve("already-here"), "y");
 
         DirectoryNotEmptyException e = catchThrowableOfType(DirectoryNotEmptyException.class,
-                () -> Restorer.restore(new ByteArrayInputStream(archive(source, Compression.GZIP)), target,
+                () -> Restorer.restore(new ByteArrayInputStream(archive(source, Compression.GZIP)), target, TestPools.shared(),
                         Progress.NONE));
 
         assertThat(e).isNotNull();
@@ -145,7 +146,7 @@ class RoundTripTest {
     void archiveThenRestore_emptyVolume_roundTrips() throws Exception {
         byte[] gz = archive(source, Compression.GZIP);
 
-        Restorer.Result result = Restorer.restore(new ByteArrayInputStream(gz), target, Progress.NONE);
+        Restorer.Result result = Restorer.restore(new ByteArrayInputStream(gz), target, TestPools.shared(), Progress.NONE);
 
         assertThat(result).isEqualTo(new Restorer.Result(1, 0));
         assertThat(Trees.describe(target, ARCHIVE_PRECISION)).isEqualTo(Trees.describe(source, ARCHIVE_PRECISION));
@@ -161,9 +162,9 @@ class RoundTripTest {
         }
         Trees.setOldTimes(source);
 
-        Archiver.Result archived = Archiver.archive(source, new ByteArrayOutputStream(), Compression.NONE, 1,
+        Archiver.Result archived = Archiver.archive(source, new ByteArrayOutputStream(), Compression.NONE, TestPools.compressing(1),
                 Progress.NONE);
-        Restorer.restore(new ByteArrayInputStream(archive(source, Compression.GZIP)), target, Progress.NONE);
+        Restorer.restore(new ByteArrayInputStream(archive(source, Compression.GZIP)), target, TestPools.shared(), Progress.NONE);
 
         assertThat(archived.entries()).isEqualTo(1 + 3L * (Archiver.OPEN_DIRECTORIES + 72));
         assertThat(Trees.describe(target, ARCHIVE_PRECISION)).isEqualTo(Trees.describe(source, ARCHIVE_PRECISION));
@@ -196,12 +197,12 @@ class RoundTripTest {
         };
         ByteArrayOutputStream out = new ByteArrayOutputStream();
 
-        Archiver.Result result = Archiver.archive(source, out, Compression.GZIP, 2, deleteLaterEntries);
+        Archiver.Result result = Archiver.archive(source, out, Compression.GZIP, TestPools.compressing(2), deleteLaterEntries);
 
         assertThat(result).isEqualTo(new Archiver.Result(1 + files - 100, files - 100, 101));
         assertThat(reports).first().isEqualTo((long) Archiver.PROGRESS_ENTRIES);
         assertThat(reports).last().isEqualTo(result.entries());
-        Restorer.restore(new ByteArrayInputStream(out.toByteArray()), target, Progress.NONE);
+        Restorer.restore(new ByteArrayInputStream(out.toByteArray()), target, TestPools.shared(), Progress.NONE);
         Map<String, Trees.Node> restored = Trees.describe(target, ARCHIVE_PRECISION);
         Map<String, Trees.Node> remaining = Trees.describe(source, ARCHIVE_PRECISION);
         restored.remove(""); // the deletions moved the volume directory's time after it was archived
@@ -228,8 +229,8 @@ class RoundTripTest {
         };
         ByteArrayOutputStream out = new ByteArrayOutputStream();
 
-        Archiver.archive(source, out, Compression.GZIP, 2, truncate);
-        Restorer.restore(new ByteArrayInputStream(out.toByteArray()), target, Progress.NONE);
+        Archiver.archive(source, out, Compression.GZIP, TestPools.compressing(2), truncate);
+        Restorer.restore(new ByteArrayInputStream(out.toByteArray()), target, TestPools.shared(), Progress.NONE);
 
         assertThat(Files.size(target.resolve("big"))).isEqualTo(size);
         assertThat(Files.readString(target.resolve("later"))).isEqualTo("still here");
@@ -238,7 +239,7 @@ class RoundTripTest {
     @Test
     void archive_zeroThreads_isRejected() {
         catchThrowableOfType(IllegalArgumentException.class,
-                () -> Archiver.archive(source, OutputStream.nullOutputStream(), Compression.GZIP, 0, Progress.NONE));
+                () -> Archiver.archive(source, OutputStream.nullOutputStream(), Compression.GZIP, TestPools.compressing(0), Progress.NONE));
     }
 
     @Test
@@ -246,7 +247,7 @@ class RoundTripTest {
         Trees.populate(source);
         List<long[]> reports = new ArrayList<>();
 
-        Restorer.Result result = Restorer.restore(new ByteArrayInputStream(archive(source, Compression.GZIP)), target,
+        Restorer.Result result = Restorer.restore(new ByteArrayInputStream(archive(source, Compression.GZIP)), target, TestPools.shared(),
                 (entries, bytes) -> reports.add(new long[] {entries, bytes}));
 
         assertThat(reports).last().isEqualTo(new long[] {result.entries(), result.bytes()});

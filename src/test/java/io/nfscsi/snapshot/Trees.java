@@ -170,7 +170,7 @@ final class Trees {
     /** Whether zstd-jni's native library loads here. */
     static boolean zstdLoads() {
         try {
-            Zstd.compress(java.io.OutputStream.nullOutputStream(), 1).close();
+            Zstd.compress(java.io.OutputStream.nullOutputStream()).close();
             return true;
         } catch (IOException e) {
             return false;

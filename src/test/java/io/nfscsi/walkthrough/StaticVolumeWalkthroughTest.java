@@ -10,6 +10,7 @@ import io.nfscsi.csi.v1.Csi;
 import io.nfscsi.mount.MountEntry;
 import io.nfscsi.mount.MountTable;
 import io.nfscsi.mount.Posix;
+import io.nfscsi.posix.FsStats;
 import io.nfscsi.testbed.DriverProcess;
 import io.nfscsi.testbed.Shell;
 import java.nio.file.Files;
@@ -120,7 +121,7 @@ class StaticVolumeWalkthroughTest {
         step("server: writing 4 MiB so that the export has usage to report");
         Files.write(EXPORT.resolve("ballast"), new byte[4 << 20]);
         var stats = driver.node().nodeGetVolumeStats(Kubelet.stats(VOLUME, target));
-        Posix.FsStats server = Posix.statvfs(EXPORT);
+        FsStats server = Posix.statvfs(EXPORT);
         var bytes = stats.getUsageList().stream().filter(u -> u.getUnit() == Csi.VolumeUsage.Unit.BYTES)
                 .findFirst().orElseThrow();
         var inodes = stats.getUsageList().stream().filter(u -> u.getUnit() == Csi.VolumeUsage.Unit.INODES)

@@ -1,20 +1,16 @@
-package io.nfscsi.snapshot;
+package io.nfscsi.posix;
 
-import java.io.IOException;
 import java.lang.foreign.Arena;
-import java.lang.foreign.FunctionDescriptor;
 import java.lang.foreign.Linker;
 import java.lang.foreign.MemoryLayout;
+import java.lang.foreign.FunctionDescriptor;
 import java.lang.foreign.MemorySegment;
-import java.lang.foreign.StructLayout;
 import java.lang.foreign.ValueLayout;
 import java.lang.invoke.MethodHandle;
-import java.lang.invoke.VarHandle;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
 
 /**
  * The Linux calls that archiving and restoring make, through {@code java.lang.foreign}, each relative to an open
@@ -28,20 +24,12 @@ import java.util.Map;
  * <p>An instance owns native scratch memory and belongs to the thread that created it. 64-bit Linux only (glibc
  * 2.30 or newer, for {@code getdents64}); names are byte strings, as the kernel has them.
  */
-final class Fs implements AutoCloseable {
+public final class DirCalls implements AutoCloseable {
 
-    static final int S_IFMT = 0170000;
-    static final int S_IFREG = 0100000;
-    static final int S_IFDIR = 0040000;
-    static final int S_IFLNK = 0120000;
-
-    static final int ENOENT = 2;
-    static final int EPERM = 1;
-    static final int EEXIST = 17;
-    static final int ENOTDIR = 20;
-    static final int EINVAL = 22;
-    static final int ELOOP = 40;
-    static final int ESTALE = 116;
+    public static final int S_IFMT = 0170000;
+    public static final int S_IFREG = 0100000;
+    public static final int S_IFDIR = 0040000;
+    public static final int S_IFLNK = 0120000;
 
     /** arm, arm64 and powerpc number a few open(2) flags differently from the generic (x86, s390, riscv) ones. */
     private static final boolean ARM_FLAGS = switch (System.getProperty("os.arch")) {
@@ -80,9 +68,6 @@ final class Fs implements AutoCloseable {
     private static final int DIRENT_NAME = 19;
     private static final int DIRENTS_SIZE = 64 * 1024;
 
-    private static final Linker LINKER = Linker.nativeLinker();
-    private static final StructLayout CAPTURE = Linker.Option.captureStateLayout();
-    private static final VarHandle ERRNO = CAPTURE.varHandle(MemoryLayout.PathElement.groupElement("errno"));
     private static final ValueLayout.OfInt I = ValueLayout.JAVA_INT;
     private static final ValueLayout.OfLong L = ValueLayout.JAVA_LONG;
     private static final MemoryLayout P = ValueLayout.ADDRESS;
@@ -105,62 +90,36 @@ final class Fs implements AutoCloseable {
     private static final MethodHandle UTIMENSAT = downcall("utimensat", FunctionDescriptor.of(I, I, P, P, I));
     private static final MethodHandle FUTIMENS = downcall("futimens", FunctionDescriptor.of(I, I, P));
 
-    private static final Map<Integer, String> ERRNO_NAMES = Map.ofEntries(
-            Map.entry(1, "operation not permitted (EPERM)"), Map.entry(2, "no such file or directory (ENOENT)"),
-            Map.entry(5, "input/output error (EIO)"), Map.entry(9, "bad file descriptor (EBADF)"),
-            Map.entry(12, "out of memory (ENOMEM)"), Map.entry(13, "permission denied (EACCES)"),
-            Map.entry(17, "file exists (EEXIST)"), Map.entry(20, "not a directory (ENOTDIR)"),
-            Map.entry(21, "is a directory (EISDIR)"), Map.entry(22, "invalid argument (EINVAL)"),
-            Map.entry(24, "too many open files (EMFILE)"), Map.entry(27, "file too large (EFBIG)"),
-            Map.entry(28, "no space left on device (ENOSPC)"), Map.entry(30, "read-only file system (EROFS)"),
-            Map.entry(31, "too many links (EMLINK)"), Map.entry(36, "file name too long (ENAMETOOLONG)"),
-            Map.entry(40, "a symbolic link, not followed (ELOOP)"), Map.entry(95, "not supported (EOPNOTSUPP)"),
-            Map.entry(116, "stale file handle (ESTALE)"), Map.entry(122, "disk quota exceeded (EDQUOT)"));
-
-    /** A failed call: {@link #errno()} tells callers what happened without reading the message. */
-    static final class ErrnoException extends IOException {
-        private final int errno;
-
-        ErrnoException(String call, Object shown, int errno) {
-            super(call + " " + shown + ": " + ERRNO_NAMES.getOrDefault(errno, "errno " + errno));
-            this.errno = errno;
-        }
-
-        int errno() {
-            return errno;
-        }
-    }
-
     /** What statx reported about one entry; {@code dev} combines the major and minor device numbers. */
-    record Stat(int mode, long uid, long gid, long size, long mtimeSeconds, int mtimeNanos, long dev, long ino,
+    public record Stat(int mode, long uid, long gid, long size, long mtimeSeconds, int mtimeNanos, long dev, long ino,
                 long nlink) {
-        int type() {
+        public int type() {
             return mode & S_IFMT;
         }
 
-        int permissions() {
+        public int permissions() {
             return mode & 07777;
         }
 
-        boolean isDirectory() {
+        public boolean isDirectory() {
             return type() == S_IFDIR;
         }
 
-        boolean isRegular() {
+        public boolean isRegular() {
             return type() == S_IFREG;
         }
 
-        boolean isSymlink() {
+        public boolean isSymlink() {
             return type() == S_IFLNK;
         }
 
-        boolean sameFile(Stat other) {
+        public boolean sameFile(Stat other) {
             return dev == other.dev && ino == other.ino;
         }
     }
 
     private final Arena arena = Arena.ofConfined();
-    private final MemorySegment state = arena.allocate(CAPTURE);
+    private final MemorySegment state = Libc.errnoState(arena);
     private final MemorySegment statx = arena.allocate(STATX_SIZE, 8);
     private final MemorySegment times = arena.allocate(4 * 8L, 8);
     private final MemorySegment empty = arena.allocate(1);
@@ -170,20 +129,15 @@ final class Fs implements AutoCloseable {
     private MemorySegment io;
 
     private static MethodHandle downcall(String name, FunctionDescriptor fd, Linker.Option... options) {
-        Linker.Option[] all = new Linker.Option[options.length + 1];
-        all[0] = Linker.Option.captureCallState("errno");
-        System.arraycopy(options, 0, all, 1, options.length);
-        return LINKER.downcallHandle(LINKER.defaultLookup().find(name).orElseThrow(
-                () -> new IllegalStateException("libc has no " + name + "; 64-bit Linux with glibc 2.30+ needed")),
-                fd, all);
+        return Libc.downcall(name, fd, options);
     }
 
     private int errno() {
-        return (int) ERRNO.get(state, 0L);
+        return Libc.errno(state);
     }
 
     private static RuntimeException downcallFailed(Throwable t) {
-        return t instanceof RuntimeException r ? r : new IllegalStateException("native call failed", t);
+        return Libc.downcallFailed("native call", t);
     }
 
     /** {@code s} as a NUL-terminated string in the first (or, for {@code second}, the second) scratch buffer. */
@@ -210,13 +164,13 @@ final class Fs implements AutoCloseable {
     }
 
     /** Opens a trusted directory by path (a final symbolic link is followed: the caller chose the path). */
-    int openTrustedDir(Path dir) throws ErrnoException {
+    public int openTrustedDir(Path dir) throws ErrnoException {
         return openAt(AT_FDCWD, dir.toString().getBytes(StandardCharsets.UTF_8),
                 O_RDONLY | O_DIRECTORY | O_CLOEXEC, 0, dir);
     }
 
     /** Opens the directory {@code name} in {@code dirFd}; ELOOP if it is a symbolic link, ENOTDIR if not a directory. */
-    int openDir(int dirFd, byte[] name, Object shown) throws ErrnoException {
+    public int openDir(int dirFd, byte[] name, Object shown) throws ErrnoException {
         return openAt(dirFd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC, 0, shown);
     }
 
@@ -225,12 +179,12 @@ final class Fs implements AutoCloseable {
      * a FIFO or a device since it was looked at neither blocks nor takes over the process; callers check with
      * {@link #fstat} what they opened.
      */
-    int openRead(int dirFd, byte[] name, Object shown) throws ErrnoException {
+    public int openRead(int dirFd, byte[] name, Object shown) throws ErrnoException {
         return openAt(dirFd, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC, 0, shown);
     }
 
     /** Creates {@code name}, which must not exist (not even as a dangling symbolic link), for writing, mode 0600. */
-    int createFile(int dirFd, byte[] name, Object shown) throws ErrnoException {
+    public int createFile(int dirFd, byte[] name, Object shown) throws ErrnoException {
         return openAt(dirFd, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_NOCTTY | O_CLOEXEC, 0600, shown);
     }
 
@@ -248,7 +202,7 @@ final class Fs implements AutoCloseable {
     }
 
     /** Closes {@code fd}; for a written file on NFS this is where a failed write-back is reported. */
-    void close(int fd, Object shown) throws ErrnoException {
+    public void close(int fd, Object shown) throws ErrnoException {
         int rc;
         try {
             rc = (int) CLOSE.invokeExact(state, fd);
@@ -261,7 +215,7 @@ final class Fs implements AutoCloseable {
     }
 
     /** Closes a descriptor that was only read, or on a path that is already failing. */
-    void closeQuietly(int fd) {
+    public void closeQuietly(int fd) {
         if (fd < 0) {
             return;
         }
@@ -273,12 +227,12 @@ final class Fs implements AutoCloseable {
     }
 
     /** The attributes of {@code name} itself, not of what it links to. */
-    Stat stat(int dirFd, byte[] name, Object shown) throws ErrnoException {
+    public Stat stat(int dirFd, byte[] name, Object shown) throws ErrnoException {
         return statx(dirFd, cString(name, false), AT_SYMLINK_NOFOLLOW, shown);
     }
 
     /** The attributes of an open file. */
-    Stat fstat(int fd, Object shown) throws ErrnoException {
+    public Stat fstat(int fd, Object shown) throws ErrnoException {
         return statx(fd, empty, AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW, shown);
     }
 
@@ -301,7 +255,7 @@ final class Fs implements AutoCloseable {
     }
 
     /** The names in an open directory, without "." and "..", in the order the file system returns them. */
-    List<byte[]> list(int dirFd, Object shown) throws ErrnoException {
+    public List<byte[]> list(int dirFd, Object shown) throws ErrnoException {
         if (dirents == null) {
             dirents = arena.allocate(DIRENTS_SIZE, 8);
         }
@@ -338,7 +292,7 @@ final class Fs implements AutoCloseable {
     }
 
     /** The target of the symbolic link {@code name}, as bytes. */
-    byte[] readlink(int dirFd, byte[] name, Object shown) throws ErrnoException {
+    public byte[] readlink(int dirFd, byte[] name, Object shown) throws ErrnoException {
         long size = 4096;
         while (true) {
             MemorySegment buf = io((int) size);
@@ -359,7 +313,7 @@ final class Fs implements AutoCloseable {
     }
 
     /** Reads up to {@code length} bytes; 0 at the end of the file. */
-    int read(int fd, byte[] dst, int offset, int length, Object shown) throws ErrnoException {
+    public int read(int fd, byte[] dst, int offset, int length, Object shown) throws ErrnoException {
         MemorySegment buf = io(length);
         long n;
         try {
@@ -374,7 +328,7 @@ final class Fs implements AutoCloseable {
         return (int) n;
     }
 
-    void writeFully(int fd, byte[] src, int offset, int length, Object shown) throws ErrnoException {
+    public void writeFully(int fd, byte[] src, int offset, int length, Object shown) throws ErrnoException {
         MemorySegment buf = io(length);
         MemorySegment.copy(src, offset, buf, ValueLayout.JAVA_BYTE, 0, length);
         long done = 0;
@@ -392,7 +346,7 @@ final class Fs implements AutoCloseable {
         }
     }
 
-    void mkdir(int dirFd, byte[] name, int mode, Object shown) throws ErrnoException {
+    public void mkdir(int dirFd, byte[] name, int mode, Object shown) throws ErrnoException {
         int rc;
         try {
             rc = (int) MKDIRAT.invokeExact(state, dirFd, cString(name, false), mode);
@@ -405,7 +359,7 @@ final class Fs implements AutoCloseable {
     }
 
     /** Creates the symbolic link {@code name} pointing to {@code target}, which is stored, never resolved. */
-    void symlink(byte[] target, int dirFd, byte[] name, Object shown) throws ErrnoException {
+    public void symlink(byte[] target, int dirFd, byte[] name, Object shown) throws ErrnoException {
         int rc;
         try {
             rc = (int) SYMLINKAT.invokeExact(state, cString(target, true), dirFd, cString(name, false));
@@ -418,7 +372,7 @@ final class Fs implements AutoCloseable {
     }
 
     /** Hard-links {@code name} to the existing {@code target}; a target that is a symbolic link is linked itself. */
-    void link(int targetDirFd, byte[] target, int dirFd, byte[] name, Object shown) throws ErrnoException {
+    public void link(int targetDirFd, byte[] target, int dirFd, byte[] name, Object shown) throws ErrnoException {
         int rc;
         try {
             rc = (int) LINKAT.invokeExact(state, targetDirFd, cString(target, true), dirFd, cString(name, false), 0);
@@ -431,7 +385,7 @@ final class Fs implements AutoCloseable {
     }
 
     /** Removes a non-directory (a symbolic link is removed as a link). */
-    void unlink(int dirFd, byte[] name, Object shown) throws ErrnoException {
+    public void unlink(int dirFd, byte[] name, Object shown) throws ErrnoException {
         int rc;
         try {
             rc = (int) UNLINKAT.invokeExact(state, dirFd, cString(name, false), 0);
@@ -444,7 +398,7 @@ final class Fs implements AutoCloseable {
     }
 
     /** Sets the owner of {@code name} itself (a symbolic link's own owner). */
-    void chown(int dirFd, byte[] name, long uid, long gid, Object shown) throws ErrnoException {
+    public void chown(int dirFd, byte[] name, long uid, long gid, Object shown) throws ErrnoException {
         int rc;
         try {
             rc = (int) FCHOWNAT.invokeExact(state, dirFd, cString(name, false), (int) uid, (int) gid,
@@ -457,7 +411,7 @@ final class Fs implements AutoCloseable {
         }
     }
 
-    void fchown(int fd, long uid, long gid, Object shown) throws ErrnoException {
+    public void fchown(int fd, long uid, long gid, Object shown) throws ErrnoException {
         int rc;
         try {
             rc = (int) FCHOWN.invokeExact(state, fd, (int) uid, (int) gid);
@@ -470,7 +424,7 @@ final class Fs implements AutoCloseable {
     }
 
     /** Sets all twelve permission bits, setuid, setgid and sticky included. */
-    void fchmod(int fd, int mode, Object shown) throws ErrnoException {
+    public void fchmod(int fd, int mode, Object shown) throws ErrnoException {
         int rc;
         try {
             rc = (int) FCHMOD.invokeExact(state, fd, mode & 07777);
@@ -483,7 +437,7 @@ final class Fs implements AutoCloseable {
     }
 
     /** Sets the modification time of {@code name} itself (a symbolic link's own); the access time is left alone. */
-    void setMtime(int dirFd, byte[] name, long seconds, int nanos, Object shown) throws ErrnoException {
+    public void setMtime(int dirFd, byte[] name, long seconds, int nanos, Object shown) throws ErrnoException {
         setTimes(seconds, nanos);
         int rc;
         try {
@@ -497,7 +451,7 @@ final class Fs implements AutoCloseable {
     }
 
     /** Sets the modification time of an open file; the access time is left alone. */
-    void setMtime(int fd, long seconds, int nanos, Object shown) throws ErrnoException {
+    public void setMtime(int fd, long seconds, int nanos, Object shown) throws ErrnoException {
         setTimes(seconds, nanos);
         int rc;
         try {
