@@ -58,7 +58,11 @@ class HungShareIsolationTest {
         return Map.of("server", "127.0.0.1", "share", HEALTHY.toString());
     }
 
-    /** NFSv3 for the hung share: an NFSv4.1 client could find that both addresses are one server and trunk them. */
+    /**
+     * NFSv3 for the hung share, its volumes and its snapshots: an NFSv4 mount of 127.0.0.2 joins the NFSv4 client of
+     * 127.0.0.1 (trunking discovery finds one server; seen here: mountinfo then names 127.0.0.1), and would travel
+     * through the healthy address.
+     */
     static final List<String> HUNG_OPTIONS = List.of("vers=3", "timeo=30", "retrans=2");
 
     @Test
@@ -176,7 +180,8 @@ class HungShareIsolationTest {
 
     static boolean snapshotReady(DriverProcess driver, String name, String sourceVolumeId) {
         return driver.controller().withDeadlineAfter(2, TimeUnit.SECONDS).createSnapshot(
-                Csi.CreateSnapshotRequest.newBuilder().setName(name).setSourceVolumeId(sourceVolumeId).build())
+                Csi.CreateSnapshotRequest.newBuilder().setName(name).setSourceVolumeId(sourceVolumeId)
+                        .putParameters("mountOptions", String.join(",", HUNG_OPTIONS)).build())
                 .getSnapshot().getReadyToUse();
     }
 
