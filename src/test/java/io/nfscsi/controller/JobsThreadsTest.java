@@ -35,6 +35,16 @@ class JobsThreadsTest {
     private static final MethodHandle CLOSE = LINKER.downcallHandle(LINKER.defaultLookup().find("close").orElseThrow(),
             FunctionDescriptor.of(ValueLayout.JAVA_INT, ValueLayout.JAVA_INT));
 
+    private static long read(int fd, MemorySegment buf) throws Exception {
+        try {
+            return (long) READ.invokeExact(fd, buf, 1L);
+        } catch (Exception | Error e) {
+            throw e;
+        } catch (Throwable t) {
+            throw new IllegalStateException(t);
+        }
+    }
+
     @Test
     void manyJobsBlockedInNativeCalls_leaveVirtualThreadsRunning() throws Throwable {
         int cores = Runtime.getRuntime().availableProcessors();
@@ -54,8 +64,7 @@ class JobsThreadsTest {
                     virtual.add(Thread.currentThread().isVirtual());
                     MemorySegment buf = Arena.ofAuto().allocate(1);
                     entered.countDown();
-                    long n = (long) READ.invokeExact(readEnd, buf, 1L); // blocks until the write end is closed
-                    assertThat(n).isZero();
+                    assertThat(read(readEnd, buf)).isZero(); // blocks until the write end is closed
                 }));
             }
             assertThat(entered.await(60, TimeUnit.SECONDS)).isTrue();
