@@ -27,8 +27,8 @@ import org.junit.jupiter.api.Test;
  * Probe and CreateVolume/DeleteVolume on a healthy share keep answering. The hung share is the same server reached
  * through 127.0.0.2 (lo answers for all of 127/8), mounted with NFSv3 so that the client does not merge it with the
  * healthy share's NFSv4 client; a prio qdisc on lo sends only packets to 127.0.0.2 to a netem band that drops them.
- * Prints the latencies as RELIABILITY lines; the issue's goal is 100 ms, the assertion allows 2 s for a 1-CPU VM
- * shared with other work.
+ * Prints the latencies as RELIABILITY lines; the issue's goal is 100 ms, the assertion allows 5 s (a quarter of the hang) for
+ * a 1-CPU VM shared with other work.
  */
 @Tag("nfs")
 class HungShareIsolationTest {
@@ -43,7 +43,12 @@ class HungShareIsolationTest {
     /** Long enough for every stuck call to show, short enough for the test's budget of two minutes. */
     static final long WINDOW_MS = 20_000;
     static final long GOAL_MS = 100;
-    static final long BOUND_MS = 2_000;
+    /**
+     * Well below the hang (the whole window): a call that waits for a pinned carrier waits until the drop ends. Not
+     * 2 s: on the shared 2-core build machine under a load of 14, the healthy share's calls took up to 2.4 s and
+     * Probe 1.6 s with the pool (p50 1.2 s and 0.7 s: the machine, not the hang).
+     */
+    static final long BOUND_MS = 5_000;
 
     @AfterAll
     static void cleanUp() {
@@ -214,10 +219,10 @@ class HungShareIsolationTest {
         return driver.log().lines().anyMatch(l -> l.contains(name + " ") && l.contains(" finished: "));
     }
 
-    /** Calls Probe every 100 ms until {@code done}, each with a 5 s deadline, so that a stall shows. */
+    /** Calls Probe every 100 ms until {@code done}, each with a 10 s deadline, so that a stall shows as latency. */
     static void probeUntil(DriverProcess driver, AtomicBoolean done, Latencies probes) {
         while (!done.get()) {
-            probes.time(() -> driver.identity().withDeadlineAfter(5, TimeUnit.SECONDS)
+            probes.time(() -> driver.identity().withDeadlineAfter(10, TimeUnit.SECONDS)
                     .probe(Csi.ProbeRequest.getDefaultInstance()));
             LoadTest.sleep(100);
         }
