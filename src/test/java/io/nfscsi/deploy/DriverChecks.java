@@ -22,7 +22,7 @@ import java.util.Objects;
  * The invariants whose violation breaks a real installation, checked on any render (the kustomize base and overlays,
  * the chart with any values): a driver name that differs between places, a sidecar that dials a socket its volume
  * does not hold, a registration path that is not where the socket is, mounts that do not propagate to the host, a
- * liveness probe that asks a port nobody listens on.
+ * liveness probe that asks a port nobody listens on, JVM memory caps that do not fit the container's limit.
  */
 final class DriverChecks {
 
@@ -182,6 +182,7 @@ final class DriverChecks {
         podsDirectoryIsBidirectional(objects, kubeletDir);
         registrarWritesToKubeletsRegistry(objects, kubeletDir);
         livenessProbesReachLivenessprobe(objects);
+        JvmMemory.fitTheContainers(objects);
         return name;
     }
 }

@@ -130,11 +130,19 @@ class HelmChartTest {
     }
 
     @Test
+    void javaOpts_thatDoNotFitTheMemoryLimit_areRefused() {
+        List<HasMetadata> objects = Renders.helm(Map.of("controller.javaOpts", "-Xmx448m -XX:MaxDirectMemorySize=64m"));
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> JvmMemory.fitTheContainers(objects))
+                .isInstanceOf(AssertionError.class).hasMessageContaining("heap 448");
+    }
+
+    @Test
     void values_reachTheWorkloads() {
         Map<String, String> set = new LinkedHashMap<>();
         set.put("controller.replicas", "3");
         set.put("logVerbosity", "5");
         set.put("controller.resources.nfs.limits.memory", "1Gi");
+        set.put("controller.javaOpts", "-Xmx400m -XX:MaxDirectMemorySize=128m");
         set.put("node.resources.nfs.requests.cpu", "50m");
         set.put("images.nfs.repository", "registry.example.org/storage/nfs-csi");
         set.put("images.nfs.tag", "0.2.0");
@@ -155,6 +163,7 @@ class HelmChartTest {
         PodSpec controller = Workloads.controller(objects);
         assertThat(container(controller, DRIVER).getResources().getLimits().get("memory"))
                 .isEqualTo(new Quantity("1Gi"));
+        assertThat(JvmMemory.of(container(controller, DRIVER)).heap()).isEqualTo(400L << 20);
         assertThat(container(Workloads.node(objects), DRIVER).getResources().getRequests().get("cpu"))
                 .isEqualTo(new Quantity("50m"));
         assertThat(container(controller, "csi-provisioner").getImage())
