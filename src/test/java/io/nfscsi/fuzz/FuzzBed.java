@@ -19,6 +19,7 @@ import io.nfscsi.mount.MountEntry;
 import io.nfscsi.node.NodeService;
 import io.nfscsi.server.ErrorTranslator;
 import io.nfscsi.server.RequestLog;
+import io.nfscsi.testing.TestPools;
 import io.nfscsi.volume.OnDelete;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -83,7 +84,7 @@ final class FuzzBed implements AutoCloseable {
         plantSentinel();
         BoundedIo io = new BoundedIo(16);
         controller = ControllerService.create(new ControllerSettings(work, mounter, io, Clock.systemUTC(),
-                OnDelete.DELETE, Duration.ofSeconds(5), Duration.ofMinutes(5), false, 4, Duration.ZERO,
+                OnDelete.DELETE, Duration.ofSeconds(5), Duration.ofMinutes(5), false, TestPools.walkers(4), Duration.ZERO,
                 Duration.ofSeconds(10)));
         String name = InProcessServerBuilder.generateName();
         var builder = InProcessServerBuilder.forName(name).executor(Executors.newVirtualThreadPerTaskExecutor());
