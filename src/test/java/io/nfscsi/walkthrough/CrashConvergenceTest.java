@@ -124,7 +124,7 @@ class CrashConvergenceTest {
             for (int cycle = 0; cycle < CYCLES; cycle++) {
                 Op op = next();
                 String kind = op.describe().split(" ")[0];
-                long started = System.nanoTime();
+                long cycleStart = System.nanoTime();
                 Future<?> converged = caller.submit(() -> converge(op));
                 String killed = "";
                 if (killAt.contains(cycle)) {
@@ -135,7 +135,7 @@ class CrashConvergenceTest {
                     restart();
                 }
                 converged.get(5, TimeUnit.MINUTES);
-                long ms = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - started);
+                long ms = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - cycleStart);
                 if (killed.isEmpty()) {
                     typicalMillis.put(kind, ms);
                 }
