@@ -222,7 +222,7 @@ class TwoReplicasTest {
         System.out.printf("RELIABILITY|4|entries replica A had staged when it was paused|%d%n", partial);
         System.out.printf("RELIABILITY|4|seconds from pausing A to B's completed restore (owner stale after %s)|%.1f%n",
                 STALE, tookOverSeconds);
-        System.out.printf("RELIABILITY|4|ABORTED answers naming the live owner before the take-over|%d%n",
+        System.out.printf("RELIABILITY|4|ABORTED answers B gave before its restore completed (live owner or still filling)|%d%n",
                 seen.size());
         System.out.printf("RELIABILITY|4|files missing or changed in the restored volume after A resumed|%d%n",
                 afterDigest.equals(sourceDigest) ? lost : Math.max(1, lost));
