@@ -115,9 +115,10 @@ class CrashConvergenceTest {
         System.out.println("crash convergence: seed " + SEED + " (-Dnfscsi.crash.seed=" + SEED + "), " + CYCLES
                 + " cycles, a kill in " + killAt.size() + " of them");
         Files.deleteIfExists(ALL_LOGS);
-        long t0 = System.nanoTime();
+        long firstStart = System.nanoTime();
         driver = DriverProcess.start(RUN);
-        System.out.println("first driver start: " + TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0) + " ms");
+        System.out.println("first driver start: " + TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - firstStart)
+                + " ms");
         ExecutorService caller = Executors.newSingleThreadExecutor(r -> Thread.ofPlatform().daemon()
                 .name("sidecar").unstarted(r));
         try {
