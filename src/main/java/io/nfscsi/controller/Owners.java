@@ -1,5 +1,6 @@
 package io.nfscsi.controller;
 
+import io.nfscsi.concurrent.Deadline;
 import io.nfscsi.error.CsiException;
 import io.nfscsi.volume.VolumeId;
 import java.io.IOException;
@@ -23,6 +24,7 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicReference;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -120,8 +122,8 @@ final class Owners {
      * ownership that is taken after the caller gave up at its deadline is closed at once, so that an abandoned call
      * never leaves a live heartbeat behind.
      */
-    Ownership acquire(SharePool.Lease lease, String subject, io.nfscsi.concurrent.Deadline deadline) {
-        java.util.concurrent.atomic.AtomicReference<Object> handoff = new java.util.concurrent.atomic.AtomicReference<>();
+    Ownership acquire(SharePool.Lease lease, String subject, Deadline deadline) {
+        AtomicReference<Object> handoff = new AtomicReference<>();
         Object abandoned = new Object();
         try {
             return lease.io("taking ownership of " + subject, deadline, root -> {
