@@ -30,13 +30,13 @@ class RpcFuzzTest {
 
     static final int TRIES = 10_000;
     /**
-     * How long all RPCs' requests may take together ({@code -Dnfscsi.fuzz.seconds}, default 140), so that the
-     * package stays within three minutes on a loaded machine. Each RPC gets an equal share of what is left when
+     * How long all RPCs' requests may take together ({@code -Dnfscsi.fuzz.seconds}, default 240), so that the
+     * package stays within five minutes on a loaded machine. Each RPC gets an equal share of what is left when
      * it starts, and at least a second: an RPC that sends its {@value #TRIES} requests early leaves its time to the
      * ones after it. An RPC whose requests do not fit its share sends fewer; its {@code requests tried} line says
      * how many.
      */
-    static final long BUDGET_NANOS = TimeUnit.SECONDS.toNanos(Long.getLong("nfscsi.fuzz.seconds", 140));
+    static final long BUDGET_NANOS = TimeUnit.SECONDS.toNanos(Long.getLong("nfscsi.fuzz.seconds", 240));
     /** The least time an RPC gets, even when the ones before it overran the budget: every RPC is fuzzed. */
     private static final long FLOOR_NANOS = TimeUnit.SECONDS.toNanos(1);
     private static final int RPCS = (int) java.util.Arrays.stream(RpcFuzzTest.class.getDeclaredMethods())
