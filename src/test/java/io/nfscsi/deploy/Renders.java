@@ -33,6 +33,12 @@ final class Renders {
     /** The release namespace that the chart is rendered into: the kustomize base's namespace. */
     static final String NAMESPACE = "nfs-csi";
 
+    /**
+     * The Kubernetes version the chart is rendered for: the lowest its Chart.yaml admits, so that a template that
+     * needs a newer API fails here. Helm's engine would otherwise assume v1.20.0, which the chart refuses.
+     */
+    static final String KUBE_VERSION = "v1.25.0";
+
     private static final Map<String, String> CACHE = new ConcurrentHashMap<>();
 
     private Renders() {
@@ -58,8 +64,15 @@ final class Renders {
     }
 
     static String helmYaml(Map<String, String> set, String valuesYaml) {
-        return CACHE.computeIfAbsent("helm " + new java.util.TreeMap<>(set) + " " + valuesYaml, k -> {
-            TemplateCommand template = new Helm(CHART).template().withName("nfs-csi").withNamespace(NAMESPACE);
+        return helmYaml(set, valuesYaml, KUBE_VERSION);
+    }
+
+    /** As {@link #helmYaml(Map, String)}, for a cluster of the given Kubernetes version. */
+    static String helmYaml(Map<String, String> set, String valuesYaml, String kubeVersion) {
+        String key = "helm " + kubeVersion + " " + new java.util.TreeMap<>(set) + " " + valuesYaml;
+        return CACHE.computeIfAbsent(key, k -> {
+            TemplateCommand template = new Helm(CHART).template().withName("nfs-csi").withNamespace(NAMESPACE)
+                    .withKubeVersion(kubeVersion);
             set.forEach(template::set);
             if (valuesYaml != null) {
                 template.withValuesFile(writeTemp(valuesYaml));
