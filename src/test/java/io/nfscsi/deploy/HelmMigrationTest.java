@@ -146,7 +146,8 @@ class HelmMigrationTest {
         // under its own name the driver's default applies, and the flag is left out as in the kustomize base
         CommandLine.ParseResult own = parse(container(Workloads.controller(Renders.helm(Map.of())), DRIVER));
         assertThat(own.hasMatchedOption("--default-ondelete-policy")).isFalse();
-        assertThat(own.matchedOptionValue("--default-ondelete-policy", "")).isEqualTo("delete");
+        assertThat((String) own.commandSpec().findOption("--default-ondelete-policy").getValue())
+                .as("the driver's default").isEqualTo("delete");
     }
 
     @Test
