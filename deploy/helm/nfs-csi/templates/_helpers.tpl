@@ -65,8 +65,8 @@ tolerations:
 
 {{/*
 The Secrets the controller may read, as JSON: namespace -> secret names, where an empty list is every Secret of the
-namespace. rbac.secrets, plus the secrets that this chart's StorageClasses (provisioner-secret) and
-VolumeSnapshotClass (snapshotter-secret) name. A name or namespace that is a template (${...}) cannot be granted by
+namespace. rbac.secrets, plus the secrets that this chart's StorageClasses (provisioner-secret for csi-provisioner,
+controller-expand-secret for csi-resizer) and VolumeSnapshotClass (snapshotter-secret) name. A name or namespace that is a template (${...}) cannot be granted by
 name: it fails unless rbac.allSecrets, or an rbac.secrets entry without names for that namespace, covers it.
 */}}
 {{- define "nfs-csi.secretGrants" -}}
@@ -82,8 +82,10 @@ name: it fails unless rbac.allSecrets, or an rbac.secrets entry without names fo
 {{- end -}}
 {{- end -}}
 {{- $refs := list -}}
-{{- range .Values.storageClasses -}}
-{{- $refs = append $refs (dict "what" (printf "StorageClass %s" .name) "params" .parameters "key" "csi.storage.k8s.io/provisioner-secret") -}}
+{{- range $class := .Values.storageClasses -}}
+{{- range $key := list "csi.storage.k8s.io/provisioner-secret" "csi.storage.k8s.io/controller-expand-secret" -}}
+{{- $refs = append $refs (dict "what" (printf "StorageClass %s" $class.name) "params" $class.parameters "key" $key) -}}
+{{- end -}}
 {{- end -}}
 {{- if .Values.volumeSnapshotClass.create -}}
 {{- $refs = append $refs (dict "what" (printf "VolumeSnapshotClass %s" .Values.volumeSnapshotClass.name) "params" (.Values.volumeSnapshotClass.parameters | default dict) "key" "csi.storage.k8s.io/snapshotter-secret") -}}

@@ -221,6 +221,21 @@ class HelmMigrationTest {
     }
 
     @Test
+    void expansionSecret_isGrantedForTheResizer() {
+        List<HasMetadata> objects = Renders.helm(Map.of(), """
+                storageClasses:
+                  - name: expandable
+                    parameters:
+                      server: nfs.example.com
+                      share: /exports
+                      csi.storage.k8s.io/controller-expand-secret-name: expand
+                      csi.storage.k8s.io/controller-expand-secret-namespace: storage
+                """);
+        assertThat(mayAccessSecret(objects, CONTROLLER_ACCOUNT, "get", "storage", "expand")).isTrue();
+        assertThat(mayAccessSecret(objects, CONTROLLER_ACCOUNT, "get", "storage", "other")).isFalse();
+    }
+
+    @Test
     void defaults_grantNoSecret() {
         List<HasMetadata> objects = Renders.helm(Map.of());
         assertThat(mayAccessSecret(objects, CONTROLLER_ACCOUNT, "get", Renders.NAMESPACE, "x")).isFalse();
