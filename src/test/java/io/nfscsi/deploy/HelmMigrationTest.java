@@ -292,6 +292,21 @@ class HelmMigrationTest {
         assertThat(ours.getMetadata().getAnnotations()).containsEntry("helm.sh/resource-policy", "keep");
     }
 
+    /** The README's migration values render, for csi-driver-nfs's name, with its secret readable. */
+    @Test
+    void readmeMigrationValues_render() throws IOException {
+        String readme = Files.readString(Renders.CHART.resolve("README.md"), StandardCharsets.UTF_8);
+        Matcher m = Pattern.compile("(?s)```yaml\n(# values-migration\\.yaml\n.*?)```").matcher(readme);
+        assertThat(m.find()).as("a values-migration.yaml block in the chart README").isTrue();
+        List<HasMetadata> objects = Renders.helm(Map.of(), m.group(1));
+        assertThat(DriverChecks.all(objects, "/var/lib/kubelet")).isEqualTo(CSI_DRIVER_NFS);
+        assertThat(mayAccessSecret(objects, CONTROLLER_ACCOUNT, "get", "default", "mount-options")).isTrue();
+        assertThat(parse(container(Workloads.controller(objects), DRIVER))
+                .hasMatchedOption("--default-ondelete-policy")).isTrue();
+        assertThat(Workloads.one(objects, CSIDriver.class, CSI_DRIVER_NFS).getMetadata().getAnnotations())
+                .containsEntry("helm.sh/resource-policy", "keep");
+    }
+
     @Test
     void csiDriverCreateFalse_leavesTheObjectAlone_andEverythingElseNamesIt() {
         List<HasMetadata> objects = Renders.helm(Map.of("csiDriver.create", "false"), CSI_DRIVER_NFS_SETUP);
