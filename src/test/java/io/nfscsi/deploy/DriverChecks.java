@@ -14,6 +14,7 @@ import io.fabric8.kubernetes.api.model.Volume;
 import io.fabric8.kubernetes.api.model.VolumeMount;
 import io.fabric8.kubernetes.api.model.storage.CSIDriver;
 import io.fabric8.kubernetes.api.model.storage.StorageClass;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
@@ -154,25 +155,46 @@ final class DriverChecks {
 
     /**
      * node-driver-registrar puts its registration socket in /registration, which is kubelet's plugin registry on the
-     * host: kubelet watches only that directory. It marks a successful registration with a file in the directory of
-     * the registration path, which must therefore be the plugin directory (the root file system is read-only).
+     * host: kubelet watches only that directory. It mounts nothing else but the driver's socket directory, once: the
+     * "registration" marker file it wrote beside the registration path (for --mode=kubelet-registration-probe) went
+     * with v2.9.0, and a second mount of the plugin directory for it would only widen what it can write.
      */
     static void registrarWritesToKubeletsRegistry(List<HasMetadata> objects, String kubeletDir) {
         PodSpec node = Workloads.node(objects);
-        VolumeMount registration = Workloads.mountHolding(container(node, "node-driver-registrar"), "/registration")
+        Container registrar = container(node, "node-driver-registrar");
+        VolumeMount registration = Workloads.mountHolding(registrar, "/registration")
                 .orElseThrow(() -> new AssertionError("node-driver-registrar does not mount /registration"));
         assertThat(registration.getMountPath()).isEqualTo("/registration");
         Volume volume = Workloads.volume(node, registration.getName());
         assertThat(volume.getHostPath()).isNotNull();
         assertThat(volume.getHostPath().getPath()).isEqualTo(kubeletDir + "/plugins_registry");
-        // its "registration" marker file goes beside the registration path: there it must find the plugin directory
-        Container registrar = container(node, "node-driver-registrar");
-        String registered = requiredFlag(registrar, "kubelet-registration-path");
-        String pluginDir = registered.substring(0, registered.lastIndexOf('/'));
-        VolumeMount marker = Workloads.mountHolding(registrar, pluginDir + "/registration").orElseThrow(
-                () -> new AssertionError("node-driver-registrar does not mount " + pluginDir));
-        assertThat(marker.getMountPath()).isEqualTo(pluginDir);
-        assertThat(Workloads.volume(node, marker.getName()).getHostPath().getPath()).isEqualTo(pluginDir);
+        String address = requiredFlag(registrar, "csi-address");
+        VolumeMount socketDir = Workloads.mountHolding(registrar, address).orElseThrow();
+        assertThat(registrar.getVolumeMounts()).as("the registrar's mounts: the socket directory once, the registry")
+                .extracting(VolumeMount::getName).containsExactlyInAnyOrder(socketDir.getName(),
+                        registration.getName());
+    }
+
+    /**
+     * node-driver-registrar serves /healthz on the node's loopback (--http-endpoint), declares the port, and its
+     * liveness probe asks it there; its --timeout leaves a JVM that has just started time to answer. Returns the
+     * port.
+     */
+    static int registrarIsProbed(List<HasMetadata> objects) {
+        Container registrar = container(Workloads.node(objects), "node-driver-registrar");
+        String endpoint = requiredFlag(registrar, "http-endpoint");
+        assertThat(endpoint).as("loopback only: the pod is on the node's network").startsWith("127.0.0.1:");
+        int port = Integer.parseInt(endpoint.substring(endpoint.lastIndexOf(':') + 1));
+        HTTPGetAction get = registrar.getLivenessProbe().getHttpGet();
+        assertThat(get.getPath()).isEqualTo("/healthz");
+        assertThat(get.getHost()).isEqualTo("127.0.0.1");
+        assertThat(get.getPort().getIntVal()).isEqualTo(port);
+        assertThat(registrar.getPorts()).extracting(ContainerPort::getContainerPort).containsExactly(port);
+        assertThat(Workloads.flag(registrar, "health-port")).as("--health-port is deprecated").isEmpty();
+        assertThat(KustomizeBaseTest.duration(requiredFlag(registrar, "timeout")))
+                .as("--timeout is twice the slowest first answer measured from a starved JVM (36 s) or more")
+                .isGreaterThanOrEqualTo(Duration.ofSeconds(72));
+        return port;
     }
 
     /** All of the above, for a render with the given kubelet directory. Returns the driver name. */
@@ -181,6 +203,7 @@ final class DriverChecks {
         everySidecarDialsTheDriversSocket(objects);
         podsDirectoryIsBidirectional(objects, kubeletDir);
         registrarWritesToKubeletsRegistry(objects, kubeletDir);
+        registrarIsProbed(objects);
         livenessProbesReachLivenessprobe(objects);
         JvmMemory.fitTheContainers(objects);
         return name;

@@ -175,7 +175,7 @@ class HelmChartTest {
     void healthPorts_moveTogetherWithTheirProbes() {
         List<HasMetadata> objects = Renders.helm(Map.of("controller.healthPort", "39653", "node.healthPort", "39652"));
         assertThat(DriverChecks.livenessProbesReachLivenessprobe(objects)).containsExactly(39653, 39652);
-        assertThatThrownBy(() -> Renders.helmYaml(Map.of("node.healthPort", "29653"), null))
+        assertThatThrownBy(() -> Renders.helmYaml(Map.of("node.healthPort", "29880"), null))
                 .hasMessageContaining("must differ");
     }
 

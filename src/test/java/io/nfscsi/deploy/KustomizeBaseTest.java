@@ -110,7 +110,8 @@ class KustomizeBaseTest {
     @Test
     void driverName_socketsMountsAndProbes_agree() {
         assertThat(DriverChecks.all(base, KUBELET_DIR)).isEqualTo(DRIVER_NAME);
-        assertThat(DriverChecks.livenessProbesReachLivenessprobe(base)).containsExactly(29653, 29652);
+        assertThat(DriverChecks.livenessProbesReachLivenessprobe(base)).containsExactly(29880, 29885);
+        assertThat(DriverChecks.registrarIsProbed(base)).isEqualTo(29887);
     }
 
     @Test
