@@ -113,3 +113,20 @@ name: it fails unless rbac.allSecrets, or an rbac.secrets entry without names fo
 {{- end -}}
 {{- toJson $grants -}}
 {{- end }}
+
+{{/*
+A component's extraArgs, refused when they name a flag that the chart sets from a value: the driver takes each of
+those once, and a second one would make it exit at start with "should be specified only once".
+*/}}
+{{- define "nfs-csi.extraArgs" -}}
+{{- $managed := dict "--endpoint" "" "--nodeid" "" "--drivername" "driverName" "--v" "driver.logVerbosity" "-v" "driver.logVerbosity" "--mount-timeout" "driver.mountTimeout" "--stats-timeout" "driver.statsTimeout" "--working-mount-dir" "controller.workingMountDir" "--default-ondelete-policy" "controller.defaultOnDeletePolicy" -}}
+{{- range .args }}
+{{- $flag := regexReplaceAll "=.*$" . "" }}
+{{- if hasKey $managed $flag }}
+{{- fail (printf "%s.extraArgs: %s is set by the chart%s" $.component $flag (ternary "" (printf "; use the value %s" (get $managed $flag)) (eq (get $managed $flag) ""))) }}
+{{- end }}
+{{- end }}
+{{- range .args }}
+- {{ . | quote }}
+{{- end }}
+{{- end }}

@@ -164,6 +164,19 @@ class HelmValuesTest {
         assertThat(nodeDriver.hasMatchedOption("--working-mount-dir")).isFalse();
     }
 
+    /** The driver refuses a single-value flag given twice, so an extra arg may not repeat one the chart sets. */
+    @Test
+    void extraArgs_thatRepeatAChartFlag_areRefused_withTheValueToUse() {
+        assertThatThrownBy(() -> Renders.helmYaml(Map.of("controller.extraArgs[0]", "--mount-timeout=5m"), null))
+                .hasMessageContaining("--mount-timeout").hasMessageContaining("driver.mountTimeout");
+        assertThatThrownBy(() -> Renders.helmYaml(Map.of("node.extraArgs[0]", "-v=5"), null))
+                .hasMessageContaining("driver.logVerbosity");
+        assertThatThrownBy(() -> Renders.helmYaml(Map.of("node.extraArgs[0]", "--drivername=other"), null))
+                .hasMessageContaining("driverName");
+        assertThatThrownBy(() -> new CommandLine(new Main()).parseArgs("--mount-timeout=1m", "--mount-timeout=5m"))
+                .as("why: the driver's own command line").isInstanceOf(CommandLine.OverwrittenOptionException.class);
+    }
+
     @Test
     void unsetDriverFlags_areLeftToTheDriversDefaults() {
         for (PodSpec pod : Workloads.pods(Renders.helm(Map.of()))) {
