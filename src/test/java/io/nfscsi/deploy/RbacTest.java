@@ -155,6 +155,19 @@ class RbacTest {
     }
 
     /**
+     * The migration overlay's Secret rule is the upstream `secrets` rule of csi-provisioner and csi-snapshotter, cut to
+     * `get`: right when csi-driver-nfs's classes name Secrets, a privilege too many otherwise.
+     */
+    @Test
+    void migrationOverlay_grantsGetOnSecrets_forTheClassesThatNameThem() {
+        List<HasMetadata> overlay = Renders.kustomize(Renders.OVERLAYS.resolve("migrate-from-csi-driver-nfs"));
+        assertGrantsFit(overlay, Set.of("secrets"));
+        assertThat(grants(overlay, CONTROLLER_ACCOUNT).cluster()).contains(new Permission("", "secrets", "get"))
+                .doesNotContain(new Permission("", "secrets", "list"), new Permission("", "secrets", "watch"));
+        assertThatThrownBy(() -> assertGrantsFit(overlay, Set.of())).hasMessageContaining("core/secrets:get");
+    }
+
+    /**
      * The features whose rules the base leaves out are off in the base, and these are all the features the table
      * knows except leader election: a feature turned on (a driver that gains topology, attach or a group controller;
      * a sidecar flag) makes {@link #base_grantsWhatItsSidecarsNeed_andNothingMore} ask for its rules.
