@@ -190,6 +190,11 @@ final class DriverChecks {
         assertThat(get.getHost()).isEqualTo("127.0.0.1");
         assertThat(get.getPort().getIntVal()).isEqualTo(port);
         assertThat(registrar.getPorts()).extracting(ContainerPort::getContainerPort).containsExactly(port);
+        var probe = registrar.getLivenessProbe();
+        assertThat(Duration.ofSeconds(probe.getInitialDelaySeconds()
+                + (long) (probe.getFailureThreshold() - 1) * probe.getPeriodSeconds()))
+                .as("the probe gives a starved driver's first answer (128 s from the start) time: /healthz opens then")
+                .isGreaterThan(Duration.ofSeconds(128));
         assertThat(Workloads.flag(registrar, "health-port")).as("--health-port is deprecated").isEmpty();
         assertThat(KustomizeBaseTest.duration(requiredFlag(registrar, "timeout")))
                 .as("--timeout is twice the slowest first answer measured from a starved JVM (36 s) or more")

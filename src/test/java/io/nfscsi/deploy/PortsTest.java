@@ -83,6 +83,7 @@ class PortsTest {
         assertOpensThePlan(Renders.kustomize(Renders.BASE));
         assertOpensThePlan(Renders.kustomize(Renders.OVERLAYS.resolve("inline-volumes")));
         assertOpensThePlan(Renders.kustomize(Renders.OVERLAYS.resolve("no-snapshots")));
+        assertOpensThePlan(Renders.kustomize(Renders.OVERLAYS.resolve("migrate-from-csi-driver-nfs")));
     }
 
     @Test

@@ -50,8 +50,8 @@ import org.junit.jupiter.api.io.TempDir;
  * Least privilege, compared with facts. {@code upstream-rbac.txt} (a test resource) lists the rules that each
  * sidecar's own repository ships at the tag the manifests use, with the file each comes from, and marks each rule
  * "always" or with the feature that needs it. For a render, the features are read from the render itself (the
- * sidecars' flags and feature gates, the StorageClasses and VolumeSnapshotClasses) and from the driver's own
- * capabilities. The controller's account must then hold every rule that a sidecar in its pod needs (a rule missing
+ * sidecars' flags and feature gates, the StorageClasses and VolumeSnapshotClasses, with those of deploy/examples)
+ * and from the driver's own capabilities; an overlay may declare one its objects cannot show. The controller's account must then hold every rule that a sidecar in its pod needs (a rule missing
  * breaks provisioning, resizing or snapshots, or makes an informer fail in a loop), and nothing beyond the rules
  * that the sidecars in its pod need (a rule more is a privilege nobody uses). The driver container itself calls no
  * API, so it adds no rule of its own.
@@ -152,6 +152,19 @@ class RbacTest {
     void chart_grantsWhatItsSidecarsNeed_andNothingMore() {
         assertGrantsFit(Renders.helm(Map.of()), Set.of());
         assertGrantsFit(Renders.helm(Map.of("features.snapshots", "false")), Set.of());
+    }
+
+    /**
+     * The migration overlay's Secret rule is the upstream `secrets` rule of csi-provisioner and csi-snapshotter, cut to
+     * `get`: right when csi-driver-nfs's classes name Secrets, a privilege too many otherwise.
+     */
+    @Test
+    void migrationOverlay_grantsGetOnSecrets_forTheClassesThatNameThem() {
+        List<HasMetadata> overlay = Renders.kustomize(Renders.OVERLAYS.resolve("migrate-from-csi-driver-nfs"));
+        assertGrantsFit(overlay, Set.of("secrets"));
+        assertThat(grants(overlay, CONTROLLER_ACCOUNT).cluster()).contains(new Permission("", "secrets", "get"))
+                .doesNotContain(new Permission("", "secrets", "list"), new Permission("", "secrets", "watch"));
+        assertThatThrownBy(() -> assertGrantsFit(overlay, Set.of())).hasMessageContaining("core/secrets:get");
     }
 
     /**
