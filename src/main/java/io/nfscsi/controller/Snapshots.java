@@ -233,7 +233,7 @@ final class Snapshots {
                     e.getMessage());
             return;
         }
-        try (lease; Ownership hold = owners.acquire(lease, Owners.snapshot(id.name()), deadline)) {
+        try (lease; Ownership _ = owners.acquire(lease, Owners.snapshot(id.name()), deadline)) {
             Optional<SubDirClaims.Claim> claim = lease.io("reading the claim on " + id.name(), deadline,
                     root -> SubDirClaims.read(root, id.name()));
             boolean ours = claim.isPresent() ? claim.get().name().equals(owner(id.name()))

@@ -5,7 +5,8 @@ import io.grpc.Server;
 import io.grpc.ServerInterceptors;
 import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
 import io.grpc.netty.shaded.io.netty.channel.EventLoopGroup;
-import io.grpc.netty.shaded.io.netty.channel.epoll.EpollEventLoopGroup;
+import io.grpc.netty.shaded.io.netty.channel.MultiThreadIoEventLoopGroup;
+import io.grpc.netty.shaded.io.netty.channel.epoll.EpollIoHandler;
 import io.grpc.netty.shaded.io.netty.channel.epoll.EpollServerDomainSocketChannel;
 import io.grpc.netty.shaded.io.netty.channel.unix.DomainSocketAddress;
 import java.io.IOException;
@@ -49,8 +50,8 @@ public final class CsiServer {
         switch (endpoint) {
             case Endpoint.Unix(Path socket) -> {
                 prepareSocketPath(socket);
-                EventLoopGroup boss = new EpollEventLoopGroup(1);
-                EventLoopGroup workers = new EpollEventLoopGroup(2);
+                EventLoopGroup boss = new MultiThreadIoEventLoopGroup(1, EpollIoHandler.newFactory());
+                EventLoopGroup workers = new MultiThreadIoEventLoopGroup(2, EpollIoHandler.newFactory());
                 loops = List.of(boss, workers);
                 builder = NettyServerBuilder.forAddress(new DomainSocketAddress(socket.toString()))
                         .channelType(EpollServerDomainSocketChannel.class)
