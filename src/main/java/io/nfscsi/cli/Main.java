@@ -199,7 +199,7 @@ public final class Main implements Callable<Integer> {
         } catch (IOException e) {
             claim.close();
             return cannotStart(log, "cannot create the working mount directory " + config.workingMountDir() + ": "
-                    + CsiServer.describe(e));
+                    + CsiServer.describe(config.workingMountDir(), e));
         }
         String version = Version.get();
         BoundedIo io = new BoundedIo(64);

@@ -107,7 +107,7 @@ public final class CsiServer {
             try {
                 Files.createDirectories(dir);
             } catch (IOException e) {
-                throw new IOException("cannot create the socket directory " + dir + ": " + describe(e), e);
+                throw new IOException("cannot create the socket directory " + dir + ": " + describe(dir, e), e);
             }
         }
         FileChannel lock = lock(socket);
@@ -136,7 +136,7 @@ public final class CsiServer {
             lock = FileChannel.open(file, StandardOpenOption.CREATE, StandardOpenOption.READ,
                     StandardOpenOption.WRITE);
         } catch (IOException e) {
-            throw new IOException("cannot open the socket lock " + file + ": " + describe(e), e);
+            throw new IOException("cannot open the socket lock " + file + ": " + describe(file, e), e);
         }
         boolean locked;
         try {
@@ -178,7 +178,7 @@ public final class CsiServer {
         } catch (ConnectException refused) {
             return false;
         } catch (IOException e) {
-            throw new IOException("cannot tell whether socket " + socket + " is served: " + describe(e), e);
+            throw new IOException("cannot tell whether socket " + socket + " is served: " + describe(socket, e), e);
         }
     }
 
@@ -230,6 +230,13 @@ public final class CsiServer {
         return new CsiServer(claim, server, executor, loops);
     }
 
+    /** {@link #describe(Throwable)} without {@code subject}'s name where the message names it already. */
+    public static String describe(Path subject, Throwable e) {
+        String line = describe(e);
+        String prefix = subject + ": ";
+        return line.startsWith(prefix) ? line.substring(prefix.length()) : line;
+    }
+
     /**
      * One line for an I/O failure: the path and the reason for a file-system error ({@code /csi: permission
      * denied}), else the innermost cause's message ({@code Address already in use}).
@@ -242,7 +249,7 @@ public final class CsiServer {
         return switch (root) {
             case AccessDeniedException a -> a.getFile() + ": permission denied";
             case NoSuchFileException n -> n.getFile() + ": no such file or directory";
-            case FileAlreadyExistsException f when f.getReason() == null -> f.getFile() + ": exists";
+            case FileAlreadyExistsException f when f.getReason() == null -> f.getFile() + ": exists, not a directory";
             case FileSystemException f -> f.getMessage();
             default -> root.getMessage() != null ? root.getMessage() : root.getClass().getSimpleName();
         };

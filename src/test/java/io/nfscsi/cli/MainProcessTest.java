@@ -45,16 +45,28 @@ class MainProcessTest {
     }
 
     private Process driver(String name, String endpoint, Path workingDir) throws IOException {
-        Path java = Path.of(System.getProperty("java.home"), "bin", "java");
-        Process p = new ProcessBuilder(java.toString(), "--enable-native-access=ALL-UNNAMED",
-                "--sun-misc-unsafe-memory-access=allow", "-XX:TieredStopAtLevel=1",
-                "-cp", System.getProperty("java.class.path"), Main.class.getName(),
-                "--endpoint", endpoint, "--nodeid", "node-1", "--working-mount-dir", workingDir.toString())
+        List<String> argv = new ArrayList<>(List.of(
+                Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-XX:TieredStopAtLevel=1"));
+        argv.addAll(launcherOptions());
+        argv.addAll(List.of("-cp", System.getProperty("java.class.path"), Main.class.getName(),
+                "--endpoint", endpoint, "--nodeid", "node-1", "--working-mount-dir", workingDir.toString()));
+        Process p = new ProcessBuilder(argv)
                 .redirectOutput(dir.resolve(name + ".out").toFile())
                 .redirectError(dir.resolve(name + ".err").toFile())
                 .start();
         started.add(p);
         return p;
+    }
+
+    /**
+     * The JVM options that bin/nfs-csi always passes, its lines of the form {@code   --name=value \}: without
+     * --sun-misc-unsafe-memory-access=allow, protobuf's first message makes the JVM print four WARNING lines.
+     */
+    private static List<String> launcherOptions() throws IOException {
+        List<String> options = Files.readAllLines(Path.of("bin/nfs-csi")).stream().map(String::trim)
+                .filter(l -> l.matches("--[a-z-]+=\\S+ \\\\")).map(l -> l.substring(0, l.length() - 2)).toList();
+        assertThat(options).contains("--sun-misc-unsafe-memory-access=allow", "--enable-native-access=ALL-UNNAMED");
+        return options;
     }
 
     private List<String> stderr(String name) throws IOException {
@@ -86,8 +98,8 @@ class MainProcessTest {
         Process p = driver("blocked", "unix://" + blocker.resolve("nfs.csi.io/csi.sock"), dir.resolve("mounts"));
 
         assertThat(failedStart(p, "blocked")).singleElement().asString()
-                .endsWith(" ERROR Main - cannot create the socket directory " + blocker.resolve("nfs.csi.io") + ": "
-                        + blocker + ": exists");
+                .endsWith(" ERROR Main - cannot create the socket directory " + blocker.resolve("nfs.csi.io")
+                        + ": Not a directory");
         assertThat(dir.resolve("mounts")).as("stopped before the working directory").doesNotExist();
     }
 
