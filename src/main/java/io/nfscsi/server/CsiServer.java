@@ -154,8 +154,14 @@ public final class CsiServer {
                     + "; not taking it over");
         }
         // the holder's process ID, for the message of the next one that is refused
-        lock.truncate(0);
-        lock.write(ByteBuffer.wrap((ProcessHandle.current().pid() + "\n").getBytes(StandardCharsets.US_ASCII)), 0);
+        try {
+            lock.truncate(0);
+            lock.write(ByteBuffer.wrap((ProcessHandle.current().pid() + "\n").getBytes(StandardCharsets.US_ASCII)),
+                    0);
+        } catch (IOException e) {
+            lock.close();
+            throw new IOException("cannot write the socket lock " + file + ": " + describe(file, e), e);
+        }
         return lock;
     }
 
