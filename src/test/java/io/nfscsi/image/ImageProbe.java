@@ -19,10 +19,11 @@ import java.util.concurrent.TimeUnit;
  *
  * <p>{@code testbed/build-image} runs it on the host against the driver that runs inside the built image, with the
  * socket in a directory bind-mounted into the container. It needs only the driver's own class path (the image's
- * {@code lib/}), so that it can run as a single source file: {@code java -cp 'lib/nfs-csi.jar:lib/lib/*'
- * ImageProbe.java SOCKET [SECONDS]}.
+ * {@code lib/}), so that it compiles alone against the image's jars.
  *
- * <p>Exits 0 when Probe answered ready; 1 when it answered not ready, or nothing answered within SECONDS (60).
+ * <p>Usage: {@code ImageProbe SOCKET [SECONDS [SINCE]]}: waits up to SECONDS (60) for Probe; the time to the first
+ * answer is counted from SINCE (milliseconds since the epoch, the moment the driver was started), else from this
+ * client's start. Exits 0 when Probe answered ready; 1 when it answered not ready, or nothing answered in time.
  */
 public final class ImageProbe {
 
@@ -30,17 +31,18 @@ public final class ImageProbe {
     }
 
     public static void main(String[] args) throws InterruptedException {
-        if (args.length < 1 || args.length > 2) {
-            System.err.println("usage: ImageProbe SOCKET [SECONDS]");
+        if (args.length < 1 || args.length > 3) {
+            System.err.println("usage: ImageProbe SOCKET [SECONDS [SINCE]]");
             System.exit(2);
         }
-        long seconds = args.length == 2 ? Long.parseLong(args[1]) : 60;
+        long seconds = args.length >= 2 ? Long.parseLong(args[1]) : 60;
+        long since = args.length == 3 ? Long.parseLong(args[2]) : System.currentTimeMillis();
         EventLoopGroup loop = new MultiThreadIoEventLoopGroup(1, EpollIoHandler.newFactory());
         ManagedChannel channel = NettyChannelBuilder.forAddress(new DomainSocketAddress(args[0]))
                 .channelType(EpollDomainSocketChannel.class).eventLoopGroup(loop).usePlaintext().build();
         int status;
         try {
-            status = ask(channel, seconds);
+            status = ask(channel, seconds, since);
         } finally {
             channel.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
             loop.shutdownGracefully(0, 1, TimeUnit.SECONDS).await(5, TimeUnit.SECONDS);
@@ -48,9 +50,8 @@ public final class ImageProbe {
         System.exit(status);
     }
 
-    private static int ask(ManagedChannel channel, long seconds) throws InterruptedException {
-        long started = System.nanoTime();
-        long until = started + TimeUnit.SECONDS.toNanos(seconds);
+    private static int ask(ManagedChannel channel, long seconds, long since) throws InterruptedException {
+        long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(seconds);
         Csi.ProbeResponse probe = null;
         StatusRuntimeException last = null;
         while (probe == null && System.nanoTime() < until) {
@@ -71,8 +72,8 @@ public final class ImageProbe {
         }
         // CSI: an unset ready means ready
         boolean ready = !probe.hasReady() || probe.getReady().getValue();
-        System.out.printf("Probe: ready=%s (answered %.1f s after the client started)%n", ready,
-                (System.nanoTime() - started) / 1e9);
+        System.out.printf("Probe: ready=%s, first answer %.2f s after the start%n", ready,
+                (System.currentTimeMillis() - since) / 1e3);
         Csi.GetPluginInfoResponse info = IdentityGrpc.newBlockingStub(channel).withDeadlineAfter(30, TimeUnit.SECONDS)
                 .getPluginInfo(Csi.GetPluginInfoRequest.getDefaultInstance());
         System.out.printf("GetPluginInfo: name=%s vendor_version=%s%n", info.getName(), info.getVendorVersion());
