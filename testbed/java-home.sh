@@ -1,13 +1,9 @@
-# Sourced by the project's scripts: points JAVA_HOME at a JDK 25 or newer (the machine's default java may be older).
-_nfscsi_java_major() { sed -n 's/^JAVA_VERSION="\([0-9]*\).*/\1/p' "$1/release" 2>/dev/null; }
-if [ -z "${JAVA_HOME:-}" ] || [ "$(_nfscsi_java_major "$JAVA_HOME")" -lt 25 ] 2>/dev/null \
-    || [ -z "$(_nfscsi_java_major "$JAVA_HOME")" ]; then
-  for _jdk in /usr/lib/jvm/temurin-25-jdk-amd64 /usr/lib/jvm/*25* /usr/lib/jvm/*; do
-    if [ -x "$_jdk/bin/javac" ] && [ "$(_nfscsi_java_major "$_jdk")" -ge 25 ] 2>/dev/null; then
-      export JAVA_HOME=$_jdk
-      break
-    fi
-  done
+# Sourced by the project's scripts (bash): points JAVA_HOME at a JDK 25 or newer (the machine's default java may be
+# older) and puts its bin first on PATH. bin/nfs-csi holds the search, so that the scripts build and test with the
+# Java that the launcher would run the driver on: JAVA_HOME, the java on PATH, then the JDKs in /usr/lib/jvm; here
+# one with javac. With none, the launcher's one-line message says what it found.
+if _nfscsi_jdk=$(NFSCSI_FIND_JAVA=javac "$(dirname "${BASH_SOURCE[0]}")/../bin/nfs-csi"); then
+  export JAVA_HOME=$_nfscsi_jdk
+  export PATH=$JAVA_HOME/bin:$PATH
 fi
-export PATH=$JAVA_HOME/bin:$PATH
-unset _jdk
+unset _nfscsi_jdk

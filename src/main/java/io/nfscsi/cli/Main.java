@@ -187,7 +187,20 @@ public final class Main implements Callable<Integer> {
         }
         configureLogging(config.verbosity());
         Logger log = LoggerFactory.getLogger(Main.class);
-        Files.createDirectories(config.workingMountDir());
+        // the socket first: a second driver on a served socket stops here, before it touches any share
+        CsiServer.Claim claim;
+        try {
+            claim = CsiServer.claim(config.endpoint());
+        } catch (IOException e) {
+            return cannotStart(log, e.getMessage());
+        }
+        try {
+            Files.createDirectories(config.workingMountDir());
+        } catch (IOException e) {
+            claim.close();
+            return cannotStart(log, "cannot create the working mount directory " + config.workingMountDir() + ": "
+                    + CsiServer.describe(config.workingMountDir(), e));
+        }
         String version = Version.get();
         BoundedIo io = new BoundedIo(64);
         CommandMounter mounter = new CommandMounter(16, io);
@@ -213,7 +226,14 @@ public final class Main implements Callable<Integer> {
                         config.statsTimeout(), Clock.systemUTC()));
         log.info("nfs-csi {} starting: driver {}, node {}, mount timeout {}, controller replica {}", version,
                 config.driverName(), config.nodeId(), GoDuration.format(config.mountTimeout()), fencing.replicaId());
-        CsiServer server = CsiServer.start(config.endpoint(), services);
+        CsiServer server;
+        try {
+            server = CsiServer.start(claim, services);
+        } catch (IOException e) {
+            // start has released the claim
+            controller.shutdown();
+            return cannotStart(log, e.getMessage());
+        }
         Thread stopper = new Thread(() -> {
             log.info("signal received; finishing in-flight calls for up to {}",
                     GoDuration.format(config.shutdownGrace()));
@@ -223,6 +243,15 @@ public final class Main implements Callable<Integer> {
         Runtime.getRuntime().addShutdownHook(stopper);
         server.awaitTermination();
         return 0;
+    }
+
+    /**
+     * A start that failed for a reason outside the command line (the socket, the working directory, the bind): one
+     * error line in the driver's log format, not a stack trace; the exit code is 1, where a bad flag gives 2.
+     */
+    private static int cannotStart(Logger log, String reason) {
+        log.error(reason);
+        return 1;
     }
 
     /** slf4j-simple reads these once, when the first logger is made. */

@@ -100,8 +100,8 @@ public final class ControllerService extends ControllerGrpc.ControllerImplBase {
         Provisioner.Created created;
         // a clone also holds its source's key: the source is neither deleted nor expanded while it is read
         String sourceName = source instanceof ContentSource.FromVolume(VolumeId v) ? v.volumeName() : name;
-        try (var lock = locks.acquire(volumeKey(name), "volume " + name);
-             var sourceLock = sourceName.equals(name) ? null
+        try (var _ = locks.acquire(volumeKey(name), "volume " + name);
+             var _ = sourceName.equals(name) ? null
                      : locks.acquire(volumeKey(sourceName), "source volume " + sourceName)) {
             created = provisioner.create(name, params, mountFlags, capacity, source, deadline());
         }
@@ -160,7 +160,7 @@ public final class ControllerService extends ControllerGrpc.ControllerImplBase {
         VolumeId source = parse("source_volume_id", sourceId).orElseThrow(() -> new CsiException.NotFound(
                 "source volume " + sourceId + " does not exist"));
         Snapshots.Status status;
-        try (var lock = locks.acquire(snapshotKey(name), "snapshot " + name)) {
+        try (var _ = locks.acquire(snapshotKey(name), "snapshot " + name)) {
             status = snapshots.create(name, source, params, deadline());
         }
         reply.onNext(Csi.CreateSnapshotResponse.newBuilder().setSnapshot(snapshot(status)).build());
@@ -174,7 +174,7 @@ public final class ControllerService extends ControllerGrpc.ControllerImplBase {
         if (id.isEmpty()) {
             log.warn("DeleteSnapshot of malformed snapshot_id {}: treated as already deleted", raw);
         } else {
-            try (var lock = locks.acquire(snapshotKey(id.get().name()), "snapshot " + id.get().name())) {
+            try (var _ = locks.acquire(snapshotKey(id.get().name()), "snapshot " + id.get().name())) {
                 snapshots.delete(id.get(), secretMountOptions(req.getSecretsMap()), deadline());
             }
         }
@@ -312,7 +312,7 @@ public final class ControllerService extends ControllerGrpc.ControllerImplBase {
             log.warn("DeleteVolume of malformed volume_id {}: treated as already deleted", raw);
         } else {
             List<String> fallback = secretMountOptions(req.getSecretsMap());
-            try (var lock = locks.acquire(volumeKey(id.get().volumeName()), "volume " + id.get().volumeName())) {
+            try (var _ = locks.acquire(volumeKey(id.get().volumeName()), "volume " + id.get().volumeName())) {
                 provisioner.delete(id.get(), fallback, deadline());
             }
         }
@@ -355,7 +355,7 @@ public final class ControllerService extends ControllerGrpc.ControllerImplBase {
         VolumeId id = parse("volume_id", raw).orElseThrow(() -> new CsiException.NotFound("volume " + raw
                 + " does not exist"));
         long granted;
-        try (var lock = locks.acquire(volumeKey(id.volumeName()), "volume " + id.volumeName())) {
+        try (var _ = locks.acquire(volumeKey(id.volumeName()), "volume " + id.volumeName())) {
             granted = provisioner.expand(id, required, deadline());
         }
         reply.onNext(Csi.ControllerExpandVolumeResponse.newBuilder().setCapacityBytes(granted)

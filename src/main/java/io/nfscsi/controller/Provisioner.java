@@ -332,7 +332,7 @@ final class Provisioner {
 
     private void restore(SnapshotId snapshot, Path dir, Jobs.Job job) throws IOException {
         Path[] archive = new Path[1];
-        try (Lease ignored = snapshots.leaseArchive(snapshot, Deadline.after(2, TimeUnit.MINUTES), archive);
+        try (Lease _ = snapshots.leaseArchive(snapshot, Deadline.after(2, TimeUnit.MINUTES), archive);
              InputStream in = new BufferedInputStream(Files.newInputStream(archive[0], LinkOption.NOFOLLOW_LINKS),
                      1 << 20)) {
             var r = Restorer.restore(in, dir, treeWork, job::progress);

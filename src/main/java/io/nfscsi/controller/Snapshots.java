@@ -85,7 +85,17 @@ final class Snapshots {
     Status create(String name, VolumeId source, Parameters params, Deadline deadline) {
         NfsSource share = params.share().orElse(source.shareSource());
         String archive = archiveBase(source);
-        SnapshotId id = SnapshotId.create(share.server(), share.path(), name, archive);
+        SnapshotId id;
+        try {
+            id = SnapshotId.create(share.server(), share.path(), name, archive);
+        } catch (VolumeId.InvalidException e) {
+            if (!source.name().isEmpty()) {
+                throw e;
+            }
+            // a csi-driver-nfs ID names its archive after its subDir, which may be longer than a name may be
+            throw new CsiException.InvalidArgument("source_volume_id: a csi-driver-nfs volume's snapshot archive is "
+                    + "named after its subDir, and this subDir is too long for a name: the " + e.getMessage());
+        }
         ShareKey key = new ShareKey(share, params.mountOptions());
         try (Lease lease = pool.acquire(key, provisioner.mountDeadline(deadline))) {
             Optional<Properties> record = lease.io("reading the record of snapshot " + name, deadline,
@@ -233,7 +243,7 @@ final class Snapshots {
                     e.getMessage());
             return;
         }
-        try (lease; Ownership hold = owners.acquire(lease, Owners.snapshot(id.name()), deadline)) {
+        try (lease; Ownership _ = owners.acquire(lease, Owners.snapshot(id.name()), deadline)) {
             Optional<SubDirClaims.Claim> claim = lease.io("reading the claim on " + id.name(), deadline,
                     root -> SubDirClaims.read(root, id.name()));
             boolean ours = claim.isPresent() ? claim.get().name().equals(owner(id.name()))

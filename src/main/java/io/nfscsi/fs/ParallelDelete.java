@@ -49,8 +49,6 @@ final class ParallelDelete {
      */
     private static final int MAX_PENDING = 1024;
 
-    /** How long to wait, once stopped, for threads to finish the call each is in, before leaving them behind. */
-
     /** What the caller learns: the counts, and (for tests) how many handles were open at most. */
     record Outcome(long files, long directories, int peakOpenHandles) {}
 

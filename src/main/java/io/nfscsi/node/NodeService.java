@@ -63,7 +63,7 @@ public final class NodeService extends NodeGrpc.NodeImplBase {
         var options = MountOptions.merge(mount.getMountFlagsList(), context.mountOptions(), req.getReadonly());
         var request = new Publisher.Request(volumeId, target, context.source(), options, req.getReadonly(),
                 context.mountPermissions(), req.getVolumeCapability().getAccessMode().getMode());
-        try (var lock = locks.acquire(volumeId, "volume " + volumeId)) {
+        try (var _ = locks.acquire(volumeId, "volume " + volumeId)) {
             publisher.publish(request, Deadlines.forCall(mountTimeout), Deadlines.forCall(statsTimeout));
         }
         reply.onNext(Csi.NodePublishVolumeResponse.getDefaultInstance());
@@ -75,7 +75,7 @@ public final class NodeService extends NodeGrpc.NodeImplBase {
                                     StreamObserver<Csi.NodeUnpublishVolumeResponse> reply) {
         String volumeId = RequestFields.required("volume_id", req.getVolumeId());
         Path target = RequestFields.absolutePath("target_path", req.getTargetPath());
-        try (var lock = locks.acquire(volumeId, "volume " + volumeId)) {
+        try (var _ = locks.acquire(volumeId, "volume " + volumeId)) {
             publisher.unpublish(volumeId, target, Deadlines.forCall(mountTimeout));
         }
         reply.onNext(Csi.NodeUnpublishVolumeResponse.getDefaultInstance());

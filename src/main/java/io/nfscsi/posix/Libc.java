@@ -22,6 +22,7 @@ final class Libc {
     private Libc() {}
 
     /** A handle on libc's {@code name} whose first parameter is the errno capture segment. */
+    @SuppressWarnings("restricted") // linking libc is this class's job; the jar's manifest enables native access
     static MethodHandle downcall(String name, FunctionDescriptor fd, Linker.Option... options) {
         Linker.Option[] all = new Linker.Option[options.length + 1];
         all[0] = Linker.Option.captureCallState("errno");
@@ -30,6 +31,7 @@ final class Libc {
     }
 
     /** A handle on a libc call that cannot fail, without errno capture. */
+    @SuppressWarnings("restricted") // linking libc is this class's job; the jar's manifest enables native access
     static MethodHandle infallible(String name, FunctionDescriptor fd) {
         return LINKER.downcallHandle(find(name), fd);
     }

@@ -121,7 +121,7 @@ public final class Archiver {
      */
     public static Result archive(Path sourceDir, OutputStream out, Compression compression, TreeWorkPool pool,
                                  Progress progress) throws IOException {
-        try (Descriptors ignored = Descriptors.lease(pool, OPEN_DIRECTORIES + 2); DirCalls fs = new DirCalls()) {
+        try (Descriptors _ = Descriptors.lease(pool, OPEN_DIRECTORIES + 2); DirCalls fs = new DirCalls()) {
             int root = fs.openTrustedDir(sourceDir);
             OutputStream compressed = null;
             try {

@@ -139,7 +139,7 @@ public final class Restorer {
     public static Result restore(InputStream in, Path targetDir, TreeWorkPool pool, Progress progress)
             throws IOException {
         // the open directories, the root, a file being written and the one being linked to
-        try (Descriptors ignored = Descriptors.lease(pool, OPEN_DIRECTORIES + 3); DirCalls fs = new DirCalls()) {
+        try (Descriptors _ = Descriptors.lease(pool, OPEN_DIRECTORIES + 3); DirCalls fs = new DirCalls()) {
             int root = fs.openTrustedDir(targetDir);
             Restorer restorer = new Restorer(fs, targetDir, root, progress);
             try {

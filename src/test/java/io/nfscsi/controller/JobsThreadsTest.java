@@ -24,6 +24,7 @@ import org.junit.jupiter.api.Timeout;
  * virtual threads each such job would pin a carrier, and as many jobs as cores would stall every call.
  */
 @Timeout(120)
+@SuppressWarnings("restricted") // pipe(2) and read(2) through the linker: a read that blocks in the kernel
 class JobsThreadsTest {
 
     private static final Linker LINKER = Linker.nativeLinker();

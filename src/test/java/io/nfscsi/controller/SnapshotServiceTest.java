@@ -123,6 +123,17 @@ class SnapshotServiceTest {
                 .setName("s").setSourceVolumeId("garbage").build()));
     }
 
+    /** Found by the fuzz test: it was INTERNAL. */
+    @Test
+    void createSnapshot_ofACsiDriverNfsVolumeWhoseSubDirIsTooLongToNameAnArchive_isInvalidArgument() {
+        String subDir = String.join("/", java.util.Collections.nCopies(150, "a"));
+        var e = org.assertj.core.api.Assertions.catchThrowableOfType(io.grpc.StatusRuntimeException.class,
+                () -> controller.createSnapshot(Csi.CreateSnapshotRequest.newBuilder().setName("s")
+                        .setSourceVolumeId("nfs.example.com#exports#" + subDir).build()));
+        assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.INVALID_ARGUMENT);
+        assertThat(e.getStatus().getDescription()).startsWith("source_volume_id: ").contains("299 bytes long");
+    }
+
     @Test
     void snapshot_archivesInTheCsiDriverNfsLayout_andRestores() throws Exception {
         var source = volume("pvc-src", 1 << 20, null);

@@ -57,7 +57,7 @@ final class Tally {
     private void fail(String what, Message request) {
         String shown = abbreviate(what);
         failures.putIfAbsent(shown.replaceAll("[0-9]+", "N"),
-                shown + "\n    request: " + abbreviate(TextFormat.shortDebugString(request)));
+                shown + "\n    request: " + abbreviate(TextFormat.printer().emittingSingleLine(true).printToString(request)));
     }
 
     private static String abbreviate(String s) {

@@ -6,8 +6,10 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import io.grpc.ManagedChannel;
 import io.grpc.StatusRuntimeException;
 import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
+import io.grpc.netty.shaded.io.netty.channel.EventLoopGroup;
+import io.grpc.netty.shaded.io.netty.channel.MultiThreadIoEventLoopGroup;
 import io.grpc.netty.shaded.io.netty.channel.epoll.EpollDomainSocketChannel;
-import io.grpc.netty.shaded.io.netty.channel.epoll.EpollEventLoopGroup;
+import io.grpc.netty.shaded.io.netty.channel.epoll.EpollIoHandler;
 import io.grpc.netty.shaded.io.netty.channel.unix.DomainSocketAddress;
 import io.grpc.stub.StreamObserver;
 import io.nfscsi.csi.v1.Csi;
@@ -28,7 +30,7 @@ class CsiServerTest {
 
     @TempDir
     Path dir;
-    EpollEventLoopGroup loop = new EpollEventLoopGroup(1);
+    EventLoopGroup loop = new MultiThreadIoEventLoopGroup(1, EpollIoHandler.newFactory());
 
     /** Probe blocks until released, so that a test can hold a call in flight. */
     static final class Gated extends IdentityGrpc.IdentityImplBase {
@@ -137,5 +139,102 @@ class CsiServerTest {
         }
         assertThatThrownBy(() -> IdentityGrpc.newBlockingStub(channel).probe(Csi.ProbeRequest.getDefaultInstance()))
                 .isInstanceOf(StatusRuntimeException.class);
+    }
+
+    private static void probe(ManagedChannel channel) {
+        IdentityGrpc.newBlockingStub(channel).withDeadlineAfter(10, TimeUnit.SECONDS)
+                .probe(Csi.ProbeRequest.getDefaultInstance());
+    }
+
+    @Test
+    void start_onSocketOfARunningServer_refuses_andTheFirstKeepsItsSocket() throws Exception {
+        Path socket = dir.resolve("csi.sock");
+        Gated service = new Gated();
+        service.release.countDown();
+        CsiServer first = CsiServer.start(new Endpoint.Unix(socket), List.of(service));
+        ManagedChannel channel = connect(socket);
+        try {
+            assertThatThrownBy(() -> CsiServer.start(new Endpoint.Unix(socket), List.of(new Gated())))
+                    .isInstanceOf(java.io.IOException.class)
+                    .hasMessage("socket " + socket + " is in use by a running driver (process "
+                            + ProcessHandle.current().pid() + "); not taking it over");
+
+            probe(channel);
+        } finally {
+            channel.shutdownNow();
+            first.stop(Duration.ofSeconds(5));
+        }
+        // stopped: the lock is free again, and the next server takes the socket
+        CsiServer next = CsiServer.start(new Endpoint.Unix(socket), List.of(service));
+        next.stop(Duration.ofSeconds(5));
+    }
+
+    @Test
+    void start_onSocketThatAnotherProgramServesWithoutTheLock_refuses() throws Exception {
+        Path socket = dir.resolve("csi.sock");
+        try (var other = java.nio.channels.ServerSocketChannel.open(java.net.StandardProtocolFamily.UNIX)) {
+            other.bind(java.net.UnixDomainSocketAddress.of(socket));
+
+            assertThatThrownBy(() -> CsiServer.start(new Endpoint.Unix(socket), List.of(new Gated())))
+                    .isInstanceOf(java.io.IOException.class)
+                    .hasMessage("socket " + socket + " is served by another process; not taking it over");
+            assertThat(socket).exists();
+            // the refused start released its lock: with the listener gone, the socket is stale and is taken
+        }
+        Gated service = new Gated();
+        service.release.countDown();
+        CsiServer server = CsiServer.start(new Endpoint.Unix(socket), List.of(service));
+        ManagedChannel channel = connect(socket);
+        try {
+            probe(channel);
+        } finally {
+            channel.shutdownNow();
+            server.stop(Duration.ofSeconds(5));
+        }
+    }
+
+    @Test
+    void start_onStaleSocket_whoseListenerIsGone_takesItOver() throws Exception {
+        Path socket = dir.resolve("csi.sock");
+        // a socket file that refuses connections, as a driver killed by SIGKILL leaves it
+        try (var dead = java.nio.channels.ServerSocketChannel.open(java.net.StandardProtocolFamily.UNIX)) {
+            dead.bind(java.net.UnixDomainSocketAddress.of(socket));
+        }
+        assertThat(socket).exists();
+        Gated service = new Gated();
+        service.release.countDown();
+        CsiServer server = CsiServer.start(new Endpoint.Unix(socket), List.of(service));
+        ManagedChannel channel = connect(socket);
+        try {
+            probe(channel);
+        } finally {
+            channel.shutdownNow();
+            server.stop(Duration.ofSeconds(5));
+        }
+        assertThat(socket).doesNotExist();
+    }
+
+    @Test
+    void start_whenTheSocketDirectoryCannotBeMade_failsWithOneLineNamingIt() throws Exception {
+        Path blocker = Files.writeString(dir.resolve("plugins"), "a file where a directory belongs");
+        Path socket = blocker.resolve("nfs.csi.io/csi.sock");
+
+        assertThatThrownBy(() -> CsiServer.start(new Endpoint.Unix(socket), List.of(new Gated())))
+                .isInstanceOf(java.io.IOException.class)
+                .hasMessageStartingWith("cannot create the socket directory " + socket.getParent() + ": ")
+                .hasMessageNotContaining("\n");
+    }
+
+    @Test
+    void start_onTcpAddressInUse_failsWithOneLineNamingTheEndpoint() throws Exception {
+        try (var taken = new java.net.ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
+            Endpoint endpoint = new Endpoint.Tcp("127.0.0.1", taken.getLocalPort());
+
+            assertThatThrownBy(() -> CsiServer.start(endpoint, List.of(new Gated())))
+                    .isInstanceOf(java.io.IOException.class)
+                    .hasMessageStartingWith("cannot serve on " + endpoint + ": ")
+                    .hasMessageContaining("Address already in use")
+                    .hasMessageNotContaining("\n");
+        }
     }
 }

@@ -2,8 +2,10 @@ package io.nfscsi.testbed;
 
 import io.grpc.ManagedChannel;
 import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
+import io.grpc.netty.shaded.io.netty.channel.EventLoopGroup;
+import io.grpc.netty.shaded.io.netty.channel.MultiThreadIoEventLoopGroup;
 import io.grpc.netty.shaded.io.netty.channel.epoll.EpollDomainSocketChannel;
-import io.grpc.netty.shaded.io.netty.channel.epoll.EpollEventLoopGroup;
+import io.grpc.netty.shaded.io.netty.channel.epoll.EpollIoHandler;
 import io.grpc.netty.shaded.io.netty.channel.unix.DomainSocketAddress;
 import io.nfscsi.csi.v1.ControllerGrpc;
 import io.nfscsi.csi.v1.Csi;
@@ -26,7 +28,7 @@ public final class DriverProcess implements AutoCloseable {
     private final Process process;
     private final Path socket;
     private final Path log;
-    private final EpollEventLoopGroup loop = new EpollEventLoopGroup(1);
+    private final EventLoopGroup loop = new MultiThreadIoEventLoopGroup(1, EpollIoHandler.newFactory());
     private final ManagedChannel channel;
 
     private DriverProcess(Process process, Path socket, Path log) {
@@ -129,10 +131,16 @@ public final class DriverProcess implements AutoCloseable {
         return process.exitValue();
     }
 
+    /** Stops the driver (SIGTERM; SIGKILL if interrupted while waiting, keeping the interrupt) and keeps its log. */
     @Override
-    public void close() throws InterruptedException {
+    public void close() {
         if (process.isAlive()) {
-            terminate();
+            try {
+                terminate();
+            } catch (InterruptedException e) {
+                process.destroyForcibly();
+                Thread.currentThread().interrupt();
+            }
         }
         keepLog();
         channel.shutdownNow();
