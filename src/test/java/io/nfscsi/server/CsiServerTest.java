@@ -181,6 +181,11 @@ class CsiServerTest {
             assertThat(socket).exists();
             // the refused start released its lock: with the listener gone, the socket is stale and is taken
         }
+        startServeAndStop(socket);
+    }
+
+    /** Starts a server on {@code socket}, checks that it answers Probe there, and stops it. */
+    private void startServeAndStop(Path socket) throws Exception {
         Gated service = new Gated();
         service.release.countDown();
         CsiServer server = CsiServer.start(new Endpoint.Unix(socket), List.of(service));
@@ -201,16 +206,7 @@ class CsiServerTest {
             dead.bind(java.net.UnixDomainSocketAddress.of(socket));
         }
         assertThat(socket).exists();
-        Gated service = new Gated();
-        service.release.countDown();
-        CsiServer server = CsiServer.start(new Endpoint.Unix(socket), List.of(service));
-        ManagedChannel channel = connect(socket);
-        try {
-            probe(channel);
-        } finally {
-            channel.shutdownNow();
-            server.stop(Duration.ofSeconds(5));
-        }
+        startServeAndStop(socket);
         assertThat(socket).doesNotExist();
     }
 
