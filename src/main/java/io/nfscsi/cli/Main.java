@@ -212,7 +212,7 @@ public final class Main implements Callable<Integer> {
         String version = Version.get();
         DriverMetrics metrics = new DriverMetrics().withJvm();
         BoundedIo io = new BoundedIo(64);
-        CommandMounter mounter = new CommandMounter(16, io);
+        CommandMounter mounter = new CommandMounter(16, io, metrics);
         DriverConfig.Provisioning p = config.provisioning();
         TreeWorkPool treeWork = new TreeWorkPool(TreeWorkPool.Limits.of(p.deleteParallelism(),
                 p.compressionThreads()));

@@ -9,8 +9,9 @@ import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * Serves {@link DriverMetrics} in the Prometheus text format at {@code /metrics} (and {@code /-/healthy}). Scrapes run
- * on at most two platform threads with a short queue: a scraper that floods the port is refused, and never takes
- * threads or memory from the CSI calls.
+ * on at most two platform threads with a short queue; past that the HTTP server's own dispatcher thread runs the
+ * scrape, so it stops accepting until one ends: a scraper that floods the port slows itself down, and never takes
+ * more threads or memory from the CSI calls.
  */
 public final class MetricsServer implements AutoCloseable {
 
@@ -33,7 +34,7 @@ public final class MetricsServer implements AutoCloseable {
         ThreadPoolExecutor threads = new ThreadPoolExecutor(THREADS, THREADS, 1, TimeUnit.MINUTES,
                 new ArrayBlockingQueue<>(QUEUE),
                 r -> Thread.ofPlatform().daemon().name("metrics-http-" + n.incrementAndGet()).unstarted(r),
-                new ThreadPoolExecutor.DiscardPolicy());
+                new ThreadPoolExecutor.CallerRunsPolicy());
         threads.allowCoreThreadTimeOut(true);
         HTTPServer.Builder builder = HTTPServer.builder().port(address.port()).registry(metrics.registry())
                 .executorService(threads);

@@ -1,6 +1,11 @@
 package io.nfscsi.testing;
 
+import io.nfscsi.metrics.DriverMetrics;
+import io.prometheus.metrics.expositionformats.PrometheusTextFormatWriter;
+import java.io.ByteArrayOutputStream;
 import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -40,6 +45,17 @@ public final class Scrape {
                 throw new IOException("metrics endpoint answered " + reply.statusCode());
             }
             return parse(reply.body());
+        }
+    }
+
+    /** What {@code metrics} would serve now, without HTTP: for unit tests of one recording hook. */
+    public static Scrape of(DriverMetrics metrics) {
+        try {
+            ByteArrayOutputStream out = new ByteArrayOutputStream();
+            PrometheusTextFormatWriter.create().write(out, metrics.registry().scrape());
+            return parse(out.toString(StandardCharsets.UTF_8));
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
         }
     }
 
