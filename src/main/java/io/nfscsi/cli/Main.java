@@ -211,7 +211,7 @@ public final class Main implements Callable<Integer> {
         }
         String version = Version.get();
         DriverMetrics metrics = new DriverMetrics().withJvm();
-        BoundedIo io = new BoundedIo(64);
+        BoundedIo io = new BoundedIo(64, "node", metrics);
         CommandMounter mounter = new CommandMounter(16, io, metrics);
         DriverConfig.Provisioning p = config.provisioning();
         TreeWorkPool treeWork = new TreeWorkPool(TreeWorkPool.Limits.of(p.deleteParallelism(),
@@ -222,11 +222,11 @@ public final class Main implements Callable<Integer> {
                 caps.compressionThreads(), caps.maxThreads(), caps.handles(), caps.bufferBytes() / TreeWorkPool.MIB);
         // the controller's share I/O has slots of its own: shares that stopped answering (each capped by its lane)
         // never take the slots that the node's publish, unpublish and stats calls need
-        BoundedIo controllerIo = new BoundedIo(64);
+        BoundedIo controllerIo = new BoundedIo(64, "controller", metrics);
         ControllerService controller = ControllerService.create(new ControllerSettings(config.workingMountDir(),
                 mounter, controllerIo, Clock.systemUTC(), p.defaultOnDelete(), config.mountTimeout(),
                 p.shareIdleTimeout(), p.mountPerRequest(), treeWork, p.archiveRetention(), p.shareCheckInterval(),
-                p.shares(), fencing));
+                p.shares(), fencing, metrics));
         List<BindableService> services = List.of(
                 new IdentityService(config.driverName(), version,
                         Readiness.of(Readiness.MOUNT_NFS, List.of(config.workingMountDir()))),

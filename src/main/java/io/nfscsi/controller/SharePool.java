@@ -104,7 +104,7 @@ final class SharePool {
         final ReentrantLock lock = new ReentrantLock();
         int users;
         Instant lastUsed;
-        Instant lastHealthy = Instant.MIN;
+        volatile Instant lastHealthy = Instant.MIN;
         /** A health check's statvfs was started and has not returned; cleared by the statvfs itself. */
         final java.util.concurrent.atomic.AtomicBoolean probing = new java.util.concurrent.atomic.AtomicBoolean();
 
@@ -128,6 +128,8 @@ final class SharePool {
     private final Map<NfsSource, BoundedIo.Lane> lanes = new ConcurrentHashMap<>();
     private final KnownShares known;
     private final AtomicLong mounts = new AtomicLong();
+    /** Leases on pooled shares open now (per-request mounts are not counted). */
+    private final java.util.concurrent.atomic.AtomicInteger leases = new java.util.concurrent.atomic.AtomicInteger();
     private final AtomicLong requestCounter = new AtomicLong();
 
     SharePool(Path workingDir, Mounter mounter, BoundedIo io, Clock clock, Duration idleTimeout, boolean perRequest,
@@ -188,6 +190,7 @@ final class SharePool {
                 known.learn(key);
             }
             e.users++;
+            leases.incrementAndGet();
             e.lastUsed = clock.instant();
         } finally {
             e.lock.unlock();
@@ -211,6 +214,7 @@ final class SharePool {
                     if (!closed) {
                         closed = true;
                         e.users--;
+                        leases.decrementAndGet();
                         e.lastUsed = clock.instant();
                     }
                 } finally {
@@ -288,6 +292,17 @@ final class SharePool {
             }
         }
         throw last;
+    }
+
+    /** How many shares the pool holds mounted now: its metric. */
+    int mountedShares() {
+        // an entry whose first mount failed, or is still running, has never been healthy
+        return (int) entries.values().stream().filter(e -> !e.lastHealthy.equals(Instant.MIN)).count();
+    }
+
+    /** How many leases on pooled shares are open now: its metric. */
+    int leases() {
+        return leases.get();
     }
 
     /** How many leases on {@code key} are open now; for tests and diagnostics. */
@@ -435,7 +450,7 @@ final class SharePool {
     }
 
     private BoundedIo.Lane lane(NfsSource share) {
-        return lanes.computeIfAbsent(share, s -> io.lane("share " + s, BLOCKED_PER_SHARE));
+        return lanes.computeIfAbsent(share, s -> io.lane("share " + s, s.host(), BLOCKED_PER_SHARE));
     }
 
     /** How many file-system calls on {@code share} were left blocked in the kernel after their deadlines. */

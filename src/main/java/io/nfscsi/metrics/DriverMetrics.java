@@ -6,9 +6,12 @@ import io.prometheus.metrics.core.metrics.GaugeWithCallback;
 import io.prometheus.metrics.core.metrics.Histogram;
 import io.prometheus.metrics.instrumentation.jvm.JvmMetrics;
 import io.prometheus.metrics.model.registry.PrometheusRegistry;
+import java.util.Collection;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.Consumer;
 import java.util.function.IntSupplier;
+import java.util.function.Supplier;
 
 /**
  * The driver's metrics in one registry of their own (never the client's default registry): made once by the command
@@ -31,6 +34,11 @@ public final class DriverMetrics {
     private final Gauge serverLastSuccess;
     private final Gauge serverFailures;
     private final Counter serverFailedFast;
+    private final Gauge jobsInFlight;
+    private final Counter jobEntries;
+    private final Counter jobBytes;
+    private final Counter jobsEnded;
+    private final Map<String, Supplier<? extends Collection<JobProgress>>> jobSources = new ConcurrentHashMap<>();
     private final Map<String, BoundedIoSource> boundedIo = new ConcurrentHashMap<>();
     private final Map<String, IntSupplier[]> sharePools = new ConcurrentHashMap<>();
 
@@ -60,6 +68,33 @@ public final class DriverMetrics {
         serverFailedFast = Counter.builder().name("nfs_csi_nfs_server_calls_failed_fast_total")
                 .help("Calls refused at once, without trying, because earlier calls on the server's share are still"
                         + " blocked in the kernel").labelNames("server").register(registry);
+        jobsInFlight = Gauge.builder().name("nfs_csi_jobs_in_flight")
+                .help("Background jobs running now, by kind (snapshot, restore, clone)").labelNames("kind")
+                .register(registry);
+        jobEntries = Counter.builder().name("nfs_csi_job_entries_done_total")
+                .help("Files, directories and links that background jobs have written, by kind")
+                .labelNames("kind").register(registry);
+        jobBytes = Counter.builder().name("nfs_csi_job_bytes_done_total")
+                .help("Bytes of file content that background jobs have written, by kind").labelNames("kind")
+                .register(registry);
+        jobsEnded = Counter.builder().name("nfs_csi_jobs_ended_total")
+                .help("Background jobs that ended, by kind and outcome (ok, failed, cancelled)")
+                .labelNames("kind", "outcome").register(registry);
+        GaugeWithCallback.builder().name("nfs_csi_job_progress_entries")
+                .help("Files, directories and links a running background job has written so far")
+                .labelNames("kind", "job")
+                .callback(c -> eachJob(j -> c.call(j.entries(), j.kind(), j.name()))).register(registry);
+        GaugeWithCallback.builder().name("nfs_csi_job_progress_bytes")
+                .help("Bytes of file content a running background job has written so far").labelNames("kind", "job")
+                .callback(c -> eachJob(j -> c.call(j.bytes(), j.kind(), j.name()))).register(registry);
+        GaugeWithCallback.builder().name("nfs_csi_job_progress_ratio")
+                .help("How much of its input a running background job has read, 0 to 1, where the total is known"
+                        + " (a restore reads its archive)").labelNames("kind", "job")
+                .callback(c -> eachJob(j -> {
+                    if (j.ratio() >= 0) {
+                        c.call(j.ratio(), j.kind(), j.name());
+                    }
+                })).register(registry);
         GaugeWithCallback.builder().name("nfs_csi_bounded_io_slots_in_use")
                 .help("Slots of a bounded file-system call pool held by calls running or blocked in the kernel")
                 .labelNames("pool").callback(c -> boundedIo.forEach((pool, s) -> c.call(s.held().getAsInt(), pool)))
@@ -125,6 +160,44 @@ public final class DriverMetrics {
     /** A call on {@code server}'s share was refused without trying. */
     public void serverFailedFast(String server) {
         serverFailedFast.labelValues(server).inc();
+    }
+
+    /** A background job of {@code kind} started. */
+    public void jobStarted(String kind) {
+        jobsInFlight.labelValues(kind).inc();
+    }
+
+    /** A background job of {@code kind} wrote {@code entries} more entries and {@code bytes} more bytes. */
+    public void jobProgressed(String kind, long entries, long bytes) {
+        if (entries > 0) {
+            jobEntries.labelValues(kind).inc(entries);
+        }
+        if (bytes > 0) {
+            jobBytes.labelValues(kind).inc(bytes);
+        }
+    }
+
+    /** A background job of {@code kind} ended with {@code outcome} (ok, failed, cancelled). */
+    public void jobEnded(String kind, String outcome) {
+        jobsInFlight.labelValues(kind).dec();
+        jobsEnded.labelValues(kind, outcome).inc();
+    }
+
+    /**
+     * The progress of one running job, as scraped.
+     *
+     * @param ratio how much of its known total input the job has read, 0 to 1; negative when the total is unknown
+     */
+    public record JobProgress(String kind, String name, long entries, long bytes, double ratio) {
+    }
+
+    /** Reports the progress of the running jobs that {@code source} lists, at every scrape; {@code id} names it. */
+    public void jobs(String id, Supplier<? extends Collection<JobProgress>> source) {
+        jobSources.put(id, source);
+    }
+
+    private void eachJob(Consumer<JobProgress> each) {
+        jobSources.values().forEach(s -> s.get().forEach(each));
     }
 
     /** Reports a bounded file-system call pool named {@code pool} at every scrape. */
