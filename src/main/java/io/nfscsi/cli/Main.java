@@ -244,7 +244,8 @@ public final class Main implements Callable<Integer> {
                 controller.shutdown();
                 return cannotStart(log, e.getMessage());
             }
-            log.info("serving metrics on {}", config.metricsAddress().format());
+            log.info("serving metrics on {}", new MetricsAddress(config.metricsAddress().host(),
+                    metricsServer.port()).format());
         }
         CsiServer server;
         try {

@@ -10,6 +10,7 @@ import java.time.Instant;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutionException;
@@ -73,6 +74,8 @@ final class Jobs {
         /** The size of the job's input where it is known ({@link #expect}), and how much of it has been read. */
         private volatile long inputTotal = -1;
         private volatile LongSupplier inputRead = () -> 0;
+        /** For work that counts on its own ({@link Jobs#track}): its count of entries so far. */
+        private volatile LongSupplier live;
         /** Checked on every progress report and before the commit: the job's hold on its object (Ownership). */
         private volatile Runnable guard = () -> { };
 
@@ -162,6 +165,7 @@ final class Jobs {
         }
 
         String describe(Clock clock) {
+            refresh();
             double ratio = ratio();
             return what + ": " + entries.get() + " entries, " + bytes.get() / (1 << 20) + " MiB"
                     + (ratio >= 0 ? String.format(Locale.ROOT, " (%d%% of %d MiB of input read)",
@@ -169,12 +173,27 @@ final class Jobs {
                     + " after " + Duration.between(started, clock.instant()).toSeconds() + "s";
         }
 
+        /** Tracked work: its count of entries is read from {@code entries} from now on. */
+        void follow(LongSupplier entries) {
+            live = entries;
+        }
+
+        private void refresh() {
+            LongSupplier l = live;
+            if (l != null) {
+                entries.set(l.getAsLong());
+            }
+        }
+
         DriverMetrics.JobProgress snapshot() {
+            refresh();
             return new DriverMetrics.JobProgress(kind, name, entries.get(), bytes.get(), ratio());
         }
     }
 
     private final Map<String, Job> jobs = new ConcurrentHashMap<>();
+    /** Long work that runs in a call, not in the background (a delete of a big tree): reported as jobs are. */
+    private final Set<Job> tracked = ConcurrentHashMap.newKeySet();
     private final Clock clock;
     /** Runs the work on its platform threads: the work makes native calls that would pin a virtual thread's carrier. */
     private final TreeWorkPool treeWork;
@@ -199,8 +218,8 @@ final class Jobs {
         this.treeWork = treeWork;
         this.progressHook = progressHook;
         this.metrics = metrics;
-        metrics.jobs("controller", () -> jobs.values().stream().filter(j -> !j.done.isDone()).map(Job::snapshot)
-                .toList());
+        metrics.jobs("controller", () -> java.util.stream.Stream.concat(
+                jobs.values().stream().filter(j -> !j.done.isDone()), tracked.stream()).map(Job::snapshot).toList());
         ScheduledExecutorService reporter = Executors.newSingleThreadScheduledExecutor(
                 r -> Thread.ofPlatform().daemon().name("job-progress").unstarted(r));
         reporter.scheduleWithFixedDelay(this::report, PROGRESS_INTERVAL.toSeconds(), PROGRESS_INTERVAL.toSeconds(),
@@ -256,6 +275,30 @@ final class Jobs {
             }
         });
         return job;
+    }
+
+    /**
+     * Work that runs in the calling thread but may take long (a delete of a big tree), reported in the progress log
+     * line and the job metrics while it runs: the caller gives it a count to follow ({@link Job#follow}) and ends
+     * it with {@link #end}.
+     */
+    Job track(String kind, String name, String what) {
+        Job job = new Job(kind + "\0" + name, kind, name, what, "", clock.instant(), j -> { }, metrics);
+        tracked.add(job);
+        metrics.jobStarted(kind);
+        return job;
+    }
+
+    /** Ends tracked work with {@code outcome} (ok, failed, unfinished), counting what it did. */
+    void end(Job job, String outcome) {
+        if (tracked.remove(job)) {
+            job.refresh();
+            metrics.jobProgressed(job.kind, job.entries.get(), job.bytes.get());
+            metrics.jobEnded(job.kind, outcome);
+            if (Duration.between(job.started, clock.instant()).compareTo(PROGRESS_INTERVAL) >= 0) {
+                log.info("{} {}: {}", job.what, outcome, job.describe(clock));
+            }
+        }
     }
 
     /** The job under {@code key}, running or finished but not yet awaited (its outcome not yet reported). */
@@ -331,6 +374,9 @@ final class Jobs {
             if (!job.done.isDone()) {
                 log.info("in progress: {}", job.describe(clock));
             }
+        }
+        for (Job job : tracked) {
+            log.info("in progress: {}", job.describe(clock));
         }
     }
 }

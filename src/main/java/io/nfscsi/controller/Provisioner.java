@@ -458,9 +458,20 @@ final class Provisioner {
             switch (policy) {
                 case DELETE -> lease.io("deleting volume " + id.format(), deadline, root -> {
                     if (exists) {
-                        var result = TreeDeleter.delete(root, Path.of(id.subDir()), treeWork, deadline);
-                        log.info("deleted volume {}: {} files, {} directories", id.format(), result.files(),
-                                result.directories());
+                        Jobs.Job tracked = jobs.track("delete", name, "deleting volume " + id.format());
+                        String outcome = "failed";
+                        try {
+                            var result = TreeDeleter.delete(root, Path.of(id.subDir()), treeWork, deadline,
+                                    tracked::follow);
+                            outcome = "ok";
+                            log.info("deleted volume {}: {} files, {} directories", id.format(), result.files(),
+                                    result.directories());
+                        } catch (CsiException.DeadlineExceeded e) {
+                            outcome = "unfinished"; // the retry carries on where this one stopped
+                            throw e;
+                        } finally {
+                            jobs.end(tracked, outcome);
+                        }
                     }
                     TreeDeleter.removeEmptyParents(root, Path.of(id.subDir()));
                     return null;

@@ -69,7 +69,7 @@ public final class DriverMetrics {
                 .help("Calls refused at once, without trying, because earlier calls on the server's share are still"
                         + " blocked in the kernel").labelNames("server").register(registry);
         jobsInFlight = Gauge.builder().name("nfs_csi_jobs_in_flight")
-                .help("Background jobs running now, by kind (snapshot, restore, clone)").labelNames("kind")
+                .help("Background jobs running now, by kind (snapshot, restore, clone, delete)").labelNames("kind")
                 .register(registry);
         jobEntries = Counter.builder().name("nfs_csi_job_entries_done_total")
                 .help("Files, directories and links that background jobs have written, by kind")

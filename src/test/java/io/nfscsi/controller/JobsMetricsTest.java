@@ -77,4 +77,27 @@ class JobsMetricsTest {
         assertThat(after.value("nfs_csi_jobs_ended_total", "kind", "clone", "outcome", "failed")).isEqualTo(1);
         assertThat(after.value("nfs_csi_jobs_in_flight", "kind", "clone")).isZero();
     }
+
+    @Test
+    void trackedDelete_showsTheEntriesItRemoved_whileItRuns_andCountsThemWhenItEnds() {
+        AtomicLong removed = new AtomicLong();
+        Jobs.Job delete = jobs.track("delete", "v3", "deleting volume v3");
+        delete.follow(removed::get);
+        removed.set(1234);
+        Scrape during = Scrape.of(metrics);
+
+        assertThat(during.value("nfs_csi_jobs_in_flight", "kind", "delete")).isEqualTo(1);
+        assertThat(during.value("nfs_csi_job_progress_entries", "kind", "delete", "job", "v3")).isEqualTo(1234);
+        assertThat(delete.describe(Clock.systemUTC())).contains("1234 entries");
+
+        removed.set(5000);
+        jobs.end(delete, "unfinished");
+        jobs.end(delete, "unfinished");
+        Scrape after = Scrape.of(metrics);
+        assertThat(after.value("nfs_csi_jobs_in_flight", "kind", "delete")).isZero();
+        assertThat(after.value("nfs_csi_job_entries_done_total", "kind", "delete")).isEqualTo(5000);
+        assertThat(after.value("nfs_csi_jobs_ended_total", "kind", "delete", "outcome", "unfinished"))
+                .as("ended once, however often end is called").isEqualTo(1);
+        assertThat(after.has("nfs_csi_job_progress_entries")).isFalse();
+    }
 }
