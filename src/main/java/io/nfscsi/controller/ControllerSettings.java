@@ -161,7 +161,7 @@ public record ControllerSettings(Path workingMountDir, Mounter mounter, BoundedI
         KnownShares known = KnownShares.load(workingMountDir, shares.stream()
                 .map(s -> new SharePool.ShareKey(s.source(), s.mountOptions())).toList());
         SharePool pool = new SharePool(workingMountDir, mounter, io, clock, shareIdleTimeout, mountPerRequest,
-                shareCheckInterval, known);
+                shareCheckInterval, known, metrics);
         metrics.sharePool("controller", pool::mountedShares, pool::leases);
         pool.unmountLeftovers();
         ScheduledExecutorService background = Executors.newSingleThreadScheduledExecutor(

@@ -3,6 +3,7 @@ package io.nfscsi.controller;
 import io.nfscsi.concurrent.Deadline;
 import io.nfscsi.error.CsiException;
 import io.nfscsi.concurrent.BoundedIo;
+import io.nfscsi.metrics.DriverMetrics;
 import io.nfscsi.mount.MountEntry;
 import io.nfscsi.mount.MountException;
 import io.nfscsi.mount.Mounter;
@@ -127,6 +128,7 @@ final class SharePool {
     /** One lane per share (not per mount option set): a server that does not answer holds one lane. */
     private final Map<NfsSource, BoundedIo.Lane> lanes = new ConcurrentHashMap<>();
     private final KnownShares known;
+    private final DriverMetrics metrics;
     private final AtomicLong mounts = new AtomicLong();
     /** Leases on pooled shares open now (per-request mounts are not counted). */
     private final java.util.concurrent.atomic.AtomicInteger leases = new java.util.concurrent.atomic.AtomicInteger();
@@ -139,6 +141,13 @@ final class SharePool {
 
     SharePool(Path workingDir, Mounter mounter, BoundedIo io, Clock clock, Duration idleTimeout, boolean perRequest,
               Duration checkInterval, KnownShares known) {
+        this(workingDir, mounter, io, clock, idleTimeout, perRequest, checkInterval, known, DriverMetrics.unexported());
+    }
+
+    /** @param metrics counts the health checks refused because the last one is still blocked */
+    SharePool(Path workingDir, Mounter mounter, BoundedIo io, Clock clock, Duration idleTimeout, boolean perRequest,
+              Duration checkInterval, KnownShares known, DriverMetrics metrics) {
+        this.metrics = metrics;
         this.known = known;
         this.checkInterval = checkInterval;
         this.workingDir = workingDir;
@@ -424,6 +433,7 @@ final class SharePool {
         BoundedIo.Lane lane = lane(e.key.share());
         if (e.probing.get() && lane.stuck() > 0) {
             // the last check is still blocked in the kernel: the server has not answered since; do not queue another
+            metrics.serverFailedFast(e.key.share().host());
             throw new CsiException.Unavailable("NFS server of share " + e.key.share() + " does not answer: the "
                     + "last statvfs of " + e.path + " has not returned", null);
         }
