@@ -20,6 +20,10 @@ import io.nfscsi.node.NodeService;
 import io.nfscsi.testing.FakeMounter;
 import io.nfscsi.testing.InProcessCsi;
 import io.nfscsi.testing.Scrape;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
@@ -100,6 +104,23 @@ class RpcMetricsTest {
                 .isEqualTo(2);
         assertThat(s.value("nfs_csi_rpc_duration_seconds_sum", "method", "Probe", "code", "OK"))
                 .isGreaterThan(0).isLessThan(60);
+    }
+
+    @Test
+    void scraperAskingForProtobuf_isAnswered() throws Exception {
+        try (HttpClient client = HttpClient.newHttpClient()) {
+            HttpResponse<byte[]> reply = client.send(HttpRequest.newBuilder(
+                    URI.create("http://127.0.0.1:" + http.port() + "/metrics"))
+                    .header("Accept", "application/vnd.google.protobuf;proto=io.prometheus.client.MetricFamily;"
+                            + "encoding=delimited;q=0.7,text/plain;version=0.0.4;q=0.3").build(),
+                    HttpResponse.BodyHandlers.ofByteArray());
+
+            assertThat(reply.statusCode()).isEqualTo(200);
+            assertThat(reply.headers().firstValue("Content-Type")).hasValueSatisfying(t -> assertThat(t)
+                    .startsWith("application/vnd.google.protobuf"));
+            assertThat(new String(reply.body(), java.nio.charset.StandardCharsets.ISO_8859_1))
+                    .contains("nfs_csi_mounts_killed_at_deadline_total").contains("jvm_memory_used_bytes");
+        }
     }
 
     @Test
