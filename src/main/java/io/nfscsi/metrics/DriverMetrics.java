@@ -72,16 +72,17 @@ public final class DriverMetrics {
                 .help("Background jobs running now, by kind (snapshot, restore, clone, delete)").labelNames("kind")
                 .register(registry);
         jobEntries = Counter.builder().name("nfs_csi_job_entries_done_total")
-                .help("Files, directories and links that background jobs have written, by kind")
+                .help("Files, directories and links that background jobs have written (removed, for a delete), by kind")
                 .labelNames("kind").register(registry);
         jobBytes = Counter.builder().name("nfs_csi_job_bytes_done_total")
                 .help("Bytes of file content that background jobs have written, by kind").labelNames("kind")
                 .register(registry);
         jobsEnded = Counter.builder().name("nfs_csi_jobs_ended_total")
-                .help("Background jobs that ended, by kind and outcome (ok, failed, cancelled)")
+                .help("Background jobs that ended, by kind and outcome (ok, failed, cancelled; unfinished: a delete that"
+                        + " reached its call's deadline, which the retry continues)")
                 .labelNames("kind", "outcome").register(registry);
         GaugeWithCallback.builder().name("nfs_csi_job_progress_entries")
-                .help("Files, directories and links a running background job has written so far")
+                .help("Files, directories and links a running background job has written (removed, for a delete) so far")
                 .labelNames("kind", "job")
                 .callback(c -> eachJob(j -> c.call(j.entries(), j.kind(), j.name()))).register(registry);
         GaugeWithCallback.builder().name("nfs_csi_job_progress_bytes")
@@ -177,7 +178,7 @@ public final class DriverMetrics {
         }
     }
 
-    /** A background job of {@code kind} ended with {@code outcome} (ok, failed, cancelled). */
+    /** A background job of {@code kind} ended with {@code outcome} (ok, failed, cancelled, unfinished). */
     public void jobEnded(String kind, String outcome) {
         jobsInFlight.labelValues(kind).dec();
         jobsEnded.labelValues(kind, outcome).inc();
