@@ -2,6 +2,7 @@ package io.nfscsi.cli;
 
 import io.nfscsi.concurrent.ContainerCpus;
 import io.nfscsi.controller.ControllerSettings;
+import io.nfscsi.metrics.MetricsAddress;
 import io.nfscsi.server.Endpoint;
 import io.nfscsi.volume.OnDelete;
 import java.nio.file.Path;
@@ -26,10 +27,11 @@ import java.util.regex.Pattern;
  * @param nodeStateDir    where the node service records which volume it published at which target; null for the
  *                        default, {@code node-state} beside the unix socket (for a tcp endpoint
  *                        {@link #DEFAULT_NODE_STATE_DIR})
+ * @param metricsAddress  where the Prometheus metrics are served; null serves none
  */
 public record DriverConfig(Endpoint endpoint, String nodeId, String driverName, Duration mountTimeout,
                            Duration statsTimeout, Path workingMountDir, Duration shutdownGrace, int verbosity,
-                           Provisioning provisioning, Path nodeStateDir) {
+                           Provisioning provisioning, Path nodeStateDir, MetricsAddress metricsAddress) {
 
     /** The node state directory when the endpoint is not a unix socket and {@code --state-dir} is not given. */
     public static final Path DEFAULT_NODE_STATE_DIR = Path.of("/var/lib/nfs-csi/node-state");
@@ -117,6 +119,14 @@ public record DriverConfig(Endpoint endpoint, String nodeId, String driverName, 
         } else if (!nodeStateDir.isAbsolute()) {
             throw new IllegalArgumentException("--state-dir must be an absolute path");
         }
+    }
+
+    /** Without a metrics endpoint. */
+    public DriverConfig(Endpoint endpoint, String nodeId, String driverName, Duration mountTimeout,
+                        Duration statsTimeout, Path workingMountDir, Duration shutdownGrace, int verbosity,
+                        Provisioning provisioning, Path nodeStateDir) {
+        this(endpoint, nodeId, driverName, mountTimeout, statsTimeout, workingMountDir, shutdownGrace, verbosity,
+                provisioning, nodeStateDir, null);
     }
 
     /** With the default node state directory. */

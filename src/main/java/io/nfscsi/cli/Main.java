@@ -8,6 +8,9 @@ import io.nfscsi.identity.Readiness;
 import io.nfscsi.concurrent.BoundedIo;
 import io.nfscsi.concurrent.ContainerCpus;
 import io.nfscsi.concurrent.TreeWorkPool;
+import io.nfscsi.metrics.DriverMetrics;
+import io.nfscsi.metrics.MetricsAddress;
+import io.nfscsi.metrics.MetricsServer;
 import io.nfscsi.mount.CommandMounter;
 import io.nfscsi.node.NodeService;
 import io.nfscsi.server.CsiServer;
@@ -131,6 +134,11 @@ public final class Main implements Callable<Integer> {
                     + "to measure what the share pool saves.")
     boolean mountPerRequest;
 
+    @Option(names = "--metrics-address", paramLabel = "HOST:PORT",
+            description = "Serve Prometheus metrics over HTTP at /metrics on this address (:PORT for every "
+                    + "interface); off unless set.")
+    String metricsAddress;
+
     @Option(names = {"-v", "--v"}, paramLabel = "LEVEL", defaultValue = "0",
             description = "Log verbosity: 0-3 info, 4 debug (every call, polled ones too), 5 trace, 6 also "
                     + "the libraries' debug output "
@@ -162,7 +170,7 @@ public final class Main implements Callable<Integer> {
                         shares.stream().map(s -> ControllerSettings.Share.parse("--share", s)).toList(),
                         compressionThreads != null ? compressionThreads
                                 : DriverConfig.Provisioning.defaultCompressionThreads(ContainerCpus.available())),
-                stateDir);
+                stateDir, metricsAddress == null ? null : MetricsAddress.parse(metricsAddress));
     }
 
     private static OnDelete onDeletePolicy(String value) {
@@ -202,8 +210,9 @@ public final class Main implements Callable<Integer> {
                     + CsiServer.describe(config.workingMountDir(), e));
         }
         String version = Version.get();
-        BoundedIo io = new BoundedIo(64);
-        CommandMounter mounter = new CommandMounter(16, io);
+        DriverMetrics metrics = new DriverMetrics().withJvm();
+        BoundedIo io = new BoundedIo(64, "node", metrics);
+        CommandMounter mounter = new CommandMounter(16, io, metrics);
         DriverConfig.Provisioning p = config.provisioning();
         TreeWorkPool treeWork = new TreeWorkPool(TreeWorkPool.Limits.of(p.deleteParallelism(),
                 p.compressionThreads()));
@@ -213,11 +222,11 @@ public final class Main implements Callable<Integer> {
                 caps.compressionThreads(), caps.maxThreads(), caps.handles(), caps.bufferBytes() / TreeWorkPool.MIB);
         // the controller's share I/O has slots of its own: shares that stopped answering (each capped by its lane)
         // never take the slots that the node's publish, unpublish and stats calls need
-        BoundedIo controllerIo = new BoundedIo(64);
+        BoundedIo controllerIo = new BoundedIo(64, "controller", metrics);
         ControllerService controller = ControllerService.create(new ControllerSettings(config.workingMountDir(),
                 mounter, controllerIo, Clock.systemUTC(), p.defaultOnDelete(), config.mountTimeout(),
                 p.shareIdleTimeout(), p.mountPerRequest(), treeWork, p.archiveRetention(), p.shareCheckInterval(),
-                p.shares(), fencing));
+                p.shares(), fencing, metrics));
         List<BindableService> services = List.of(
                 new IdentityService(config.driverName(), version,
                         Readiness.of(Readiness.MOUNT_NFS, List.of(config.workingMountDir()))),
@@ -226,19 +235,38 @@ public final class Main implements Callable<Integer> {
                         config.statsTimeout(), Clock.systemUTC()));
         log.info("nfs-csi {} starting: driver {}, node {}, mount timeout {}, controller replica {}", version,
                 config.driverName(), config.nodeId(), GoDuration.format(config.mountTimeout()), fencing.replicaId());
+        MetricsServer metricsServer = null;
+        if (config.metricsAddress() != null) {
+            try {
+                metricsServer = MetricsServer.start(config.metricsAddress(), metrics);
+            } catch (IOException e) {
+                claim.close();
+                controller.shutdown();
+                return cannotStart(log, e.getMessage());
+            }
+            log.info("serving metrics on {}", new MetricsAddress(config.metricsAddress().host(),
+                    metricsServer.port()).format());
+        }
         CsiServer server;
         try {
-            server = CsiServer.start(claim, services);
+            server = CsiServer.start(claim, services, metrics);
         } catch (IOException e) {
             // start has released the claim
             controller.shutdown();
+            if (metricsServer != null) {
+                metricsServer.close();
+            }
             return cannotStart(log, e.getMessage());
         }
+        MetricsServer served = metricsServer;
         Thread stopper = new Thread(() -> {
             log.info("signal received; finishing in-flight calls for up to {}",
                     GoDuration.format(config.shutdownGrace()));
             server.stop(config.shutdownGrace());
             controller.shutdown();
+            if (served != null) {
+                served.close();
+            }
         }, "shutdown");
         Runtime.getRuntime().addShutdownHook(stopper);
         server.awaitTermination();

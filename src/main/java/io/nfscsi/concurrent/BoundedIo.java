@@ -1,5 +1,6 @@
 package io.nfscsi.concurrent;
 
+import io.nfscsi.metrics.DriverMetrics;
 import io.nfscsi.mount.MountException;
 import java.time.Duration;
 import java.util.concurrent.CancellationException;
@@ -45,8 +46,19 @@ public final class BoundedIo {
     private final int maxBlocked;
     private final Semaphore slots;
     private final ExecutorService threads;
+    private final DriverMetrics metrics;
+    /** Calls abandoned at their deadlines and still blocked in the kernel, in every lane and none. */
+    private final AtomicInteger stuck = new AtomicInteger();
 
     public BoundedIo(int maxBlocked) {
+        this(maxBlocked, "unnamed", DriverMetrics.unexported());
+    }
+
+    /**
+     * @param name    the {@code pool} label of this instance's metrics: its slots in use, its stuck calls, and the
+     *                calls its lanes refused without trying
+     */
+    public BoundedIo(int maxBlocked, String name, DriverMetrics metrics) {
         if (maxBlocked < 1) {
             throw new IllegalArgumentException("maxBlocked must be positive: " + maxBlocked);
         }
@@ -56,6 +68,13 @@ public final class BoundedIo {
         // platform threads: a virtual thread blocked in a native call would pin a carrier thread indefinitely
         this.threads = Executors.newCachedThreadPool(r -> Thread.ofPlatform().daemon().name("fs-io-" + n.incrementAndGet())
                 .unstarted(r));
+        this.metrics = metrics;
+        metrics.boundedIo(name, maxBlocked, this::held, stuck::get);
+    }
+
+    /** How many calls were abandoned at their deadlines and are still blocked in the kernel, in any lane or none. */
+    public int stuck() {
+        return stuck.get();
     }
 
     /** How many calls hold a slot now: running, or abandoned and still blocked in the kernel. */
@@ -67,10 +86,15 @@ public final class BoundedIo {
      * A lane of at most {@code max} slots for the calls on one resource (an NFS share), named {@code name} in errors.
      */
     public Lane lane(String name, int max) {
+        return lane(name, name, max);
+    }
+
+    /** As {@link #lane(String, int)}; its refusals count as calls failed fast on NFS server {@code server}. */
+    public Lane lane(String name, String server, int max) {
         if (max < 1) {
             throw new IllegalArgumentException("a lane needs at least one slot: " + max);
         }
-        return new Lane(name, max);
+        return new Lane(name, server, max);
     }
 
     /**
@@ -79,11 +103,13 @@ public final class BoundedIo {
      */
     public final class Lane {
         private final String name;
+        private final String server;
         private final int max;
         private final AtomicInteger stuck = new AtomicInteger();
 
-        private Lane(String name, int max) {
+        private Lane(String name, String server, int max) {
             this.name = name;
+            this.server = server;
             this.max = max;
         }
 
@@ -93,6 +119,7 @@ public final class BoundedIo {
          */
         public <T> T run(String what, Deadline deadline, Call<T> call) throws MountException {
             if (stuck.get() >= max) {
+                metrics.serverFailedFast(server);
                 throw new MountException(MountException.Kind.UNREACHABLE, what + ": not started, " + stuck.get()
                         + " earlier calls on " + name + " are still blocked in the kernel after their deadlines");
             }
@@ -118,7 +145,7 @@ public final class BoundedIo {
             throw MountException.busy(what + ": not started, all " + maxBlocked
                     + " slots are held by earlier file-system calls still blocked in the kernel", RETRY_AFTER);
         }
-        Attempt<T> attempt = new Attempt<>(call, lane == null ? null : lane.stuck, slots);
+        Attempt<T> attempt = new Attempt<>(call, lane == null ? null : lane.stuck, stuck, slots);
         try {
             threads.execute(attempt);
         } catch (RuntimeException e) {
@@ -175,14 +202,16 @@ public final class BoundedIo {
         final CompletableFuture<T> result = new CompletableFuture<>();
         private final Call<T> call;
         private final AtomicInteger stuck;
+        private final AtomicInteger allStuck;
         private final Semaphore slots;
         private Thread runner;
         private boolean abandoned;
         private boolean returned;
 
-        Attempt(Call<T> call, AtomicInteger stuck, Semaphore slots) {
+        Attempt(Call<T> call, AtomicInteger stuck, AtomicInteger allStuck, Semaphore slots) {
             this.call = call;
             this.stuck = stuck;
+            this.allStuck = allStuck;
             this.slots = slots;
         }
 
@@ -218,8 +247,11 @@ public final class BoundedIo {
             returned = true;
             Thread.interrupted(); // an abandon that came as the call returned must not reach the pool's next task
             slots.release();
-            if (abandoned && stuck != null) {
-                stuck.decrementAndGet();
+            if (abandoned) {
+                allStuck.decrementAndGet();
+                if (stuck != null) {
+                    stuck.decrementAndGet();
+                }
             }
         }
 
@@ -229,6 +261,7 @@ public final class BoundedIo {
                 return false;
             }
             abandoned = true;
+            allStuck.incrementAndGet();
             if (stuck != null) {
                 stuck.incrementAndGet();
             }

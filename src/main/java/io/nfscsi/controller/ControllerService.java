@@ -74,7 +74,7 @@ public final class ControllerService extends ControllerGrpc.ControllerImplBase {
     public static ControllerService create(ControllerSettings settings) {
         Owners owners = settings.fencing().owners(settings.clock());
         SharePool pool = settings.pool(owners);
-        Jobs jobs = new Jobs(settings.clock(), settings.treeWork());
+        Jobs jobs = new Jobs(settings.clock(), settings.treeWork(), settings.metrics());
         Provisioner provisioner = new Provisioner(pool, settings.clock(), settings.defaultOnDelete(),
                 settings.mountTimeout(), settings.treeWork(), jobs, owners);
         Snapshots snapshots = new Snapshots(pool, provisioner, jobs, settings.clock(), settings.treeWork(), owners);

@@ -3,6 +3,7 @@ package io.nfscsi.controller;
 import io.nfscsi.error.CsiException;
 import io.nfscsi.concurrent.BoundedIo;
 import io.nfscsi.concurrent.TreeWorkPool;
+import io.nfscsi.metrics.DriverMetrics;
 import io.nfscsi.mount.Mounter;
 import io.nfscsi.volume.MountOptions;
 import io.nfscsi.volume.NfsSource;
@@ -28,15 +29,27 @@ import java.util.concurrent.TimeUnit;
  * @param shareCheckInterval how long a pooled share that answered a health check is trusted before the next one
  * @param shares            shares that are always known ({@code --share}), listed even before a call names them
  * @param fencing           how this replica fences its background jobs against other replicas'
+ * @param metrics           where the share pool and the background jobs are recorded
  */
 public record ControllerSettings(Path workingMountDir, Mounter mounter, BoundedIo io, Clock clock,
                                  OnDelete defaultOnDelete, Duration mountTimeout, Duration shareIdleTimeout,
                                  boolean mountPerRequest, TreeWorkPool treeWork, Duration archiveRetention,
-                                 Duration shareCheckInterval, List<Share> shares, Fencing fencing) {
+                                 Duration shareCheckInterval, List<Share> shares, Fencing fencing,
+                                 DriverMetrics metrics) {
 
     public ControllerSettings {
         shares = List.copyOf(shares);
         java.util.Objects.requireNonNull(fencing, "fencing");
+        java.util.Objects.requireNonNull(metrics, "metrics");
+    }
+
+    /** Settings whose metrics nothing serves. */
+    public ControllerSettings(Path workingMountDir, Mounter mounter, BoundedIo io, Clock clock,
+                              OnDelete defaultOnDelete, Duration mountTimeout, Duration shareIdleTimeout,
+                              boolean mountPerRequest, TreeWorkPool treeWork, Duration archiveRetention,
+                              Duration shareCheckInterval, List<Share> shares, Fencing fencing) {
+        this(workingMountDir, mounter, io, clock, defaultOnDelete, mountTimeout, shareIdleTimeout, mountPerRequest,
+                treeWork, archiveRetention, shareCheckInterval, shares, fencing, DriverMetrics.unexported());
     }
 
     /** Settings with the default fencing: replica id the host name, owners stale after a minute. */
@@ -148,7 +161,8 @@ public record ControllerSettings(Path workingMountDir, Mounter mounter, BoundedI
         KnownShares known = KnownShares.load(workingMountDir, shares.stream()
                 .map(s -> new SharePool.ShareKey(s.source(), s.mountOptions())).toList());
         SharePool pool = new SharePool(workingMountDir, mounter, io, clock, shareIdleTimeout, mountPerRequest,
-                shareCheckInterval, known);
+                shareCheckInterval, known, metrics);
+        metrics.sharePool("controller", pool::mountedShares, pool::leases);
         pool.unmountLeftovers();
         ScheduledExecutorService background = Executors.newSingleThreadScheduledExecutor(
                 r -> Thread.ofPlatform().daemon().name("controller-background").unstarted(r));

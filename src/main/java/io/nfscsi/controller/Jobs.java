@@ -3,11 +3,14 @@ package io.nfscsi.controller;
 import io.nfscsi.concurrent.Deadline;
 import io.nfscsi.concurrent.TreeWorkPool;
 import io.nfscsi.error.CsiException;
+import io.nfscsi.metrics.DriverMetrics;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutionException;
@@ -16,6 +19,7 @@ import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.LongSupplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -48,6 +52,10 @@ final class Jobs {
     /** One running or finished piece of work. */
     static final class Job {
         final String key;
+        /** snapshot, restore or clone: the {@code kind} label of the job's metrics. */
+        final String kind;
+        /** The object the job makes (a snapshot's or volume's name): the {@code job} label of its progress. */
+        final String name;
         final String what;
         /** What the work was started for (a volume's content source), for telling a different request apart. */
         final String tag;
@@ -59,24 +67,60 @@ final class Jobs {
         final CompletableFuture<Void> cancelled = new CompletableFuture<>();
         volatile Thread thread;
         private final java.util.function.Consumer<Job> hook;
+        private final DriverMetrics metrics;
+        /** What the metrics have counted of this job so far: they are told the increments. */
+        private long countedEntries;
+        private long countedBytes;
+        /** The size of the job's input where it is known ({@link #expect}), and how much of it has been read. */
+        private volatile long inputTotal = -1;
+        private volatile LongSupplier inputRead = () -> 0;
+        /** For work that counts on its own ({@link Jobs#track}): its count of entries so far. */
+        private volatile LongSupplier live;
         /** Checked on every progress report and before the commit: the job's hold on its object (Ownership). */
         private volatile Runnable guard = () -> { };
 
-        Job(String key, String what, String tag, Instant started, java.util.function.Consumer<Job> hook) {
+        Job(String key, String kind, String name, String what, String tag, Instant started,
+            java.util.function.Consumer<Job> hook, DriverMetrics metrics) {
             this.key = key;
+            this.kind = kind;
+            this.name = name;
             this.what = what;
             this.tag = tag;
             this.started = started;
             this.hook = hook;
+            this.metrics = metrics;
         }
 
         /** Progress reporting for the work: totals so far. Stops the work once the job is cancelled. */
         void progress(long entryCount, long byteCount) {
             entries.set(entryCount);
             bytes.set(byteCount);
+            synchronized (this) {
+                metrics.jobProgressed(kind, entryCount - countedEntries, byteCount - countedBytes);
+                countedEntries = Math.max(countedEntries, entryCount);
+                countedBytes = Math.max(countedBytes, byteCount);
+            }
             hook.accept(this);
             checkCancelled();
             guard.run();
+        }
+
+        /**
+         * Says that the work reads {@code total} bytes of input in all, and {@code read} tells how many so far: the
+         * progress then has a percentage.
+         */
+        void expect(long total, LongSupplier read) {
+            inputRead = read;
+            inputTotal = total;
+        }
+
+        /** How much of its input the job has read, 0 to 1; negative when the total is not known. */
+        double ratio() {
+            long total = inputTotal;
+            if (total < 0) {
+                return -1;
+            }
+            return total == 0 ? 1 : Math.clamp((double) inputRead.getAsLong() / total, 0, 1);
         }
 
         /** Makes every progress report and the commit run {@code check}, which stops the work by throwing. */
@@ -121,26 +165,61 @@ final class Jobs {
         }
 
         String describe(Clock clock) {
-            return what + ": " + entries.get() + " entries, " + bytes.get() / (1 << 20) + " MiB after "
-                    + Duration.between(started, clock.instant()).toSeconds() + "s";
+            refresh();
+            double ratio = ratio();
+            return what + ": " + entries.get() + " entries, " + bytes.get() / (1 << 20) + " MiB"
+                    + (ratio >= 0 ? String.format(Locale.ROOT, " (%d%% of %d MiB of input read)",
+                            (int) Math.floor(ratio * 100), inputTotal / (1 << 20)) : "")
+                    + " after " + Duration.between(started, clock.instant()).toSeconds() + "s";
+        }
+
+        /** Tracked work: its count of entries is read from {@code entries} from now on. */
+        void follow(LongSupplier entries) {
+            live = entries;
+        }
+
+        private void refresh() {
+            LongSupplier l = live;
+            if (l != null) {
+                entries.set(l.getAsLong());
+            }
+        }
+
+        DriverMetrics.JobProgress snapshot() {
+            refresh();
+            return new DriverMetrics.JobProgress(kind, name, entries.get(), bytes.get(), ratio());
         }
     }
 
     private final Map<String, Job> jobs = new ConcurrentHashMap<>();
+    /** Long work that runs in a call, not in the background (a delete of a big tree): reported as jobs are. */
+    private final Set<Job> tracked = ConcurrentHashMap.newKeySet();
     private final Clock clock;
     /** Runs the work on its platform threads: the work makes native calls that would pin a virtual thread's carrier. */
     private final TreeWorkPool treeWork;
     /** Called on every progress report, before the cancel check; tests slow a job down with it. */
     private final java.util.function.Consumer<Job> progressHook;
+    private final DriverMetrics metrics;
 
     Jobs(Clock clock, TreeWorkPool treeWork) {
         this(clock, treeWork, job -> { });
     }
 
     Jobs(Clock clock, TreeWorkPool treeWork, java.util.function.Consumer<Job> progressHook) {
+        this(clock, treeWork, progressHook, DriverMetrics.unexported());
+    }
+
+    Jobs(Clock clock, TreeWorkPool treeWork, DriverMetrics metrics) {
+        this(clock, treeWork, job -> { }, metrics);
+    }
+
+    Jobs(Clock clock, TreeWorkPool treeWork, java.util.function.Consumer<Job> progressHook, DriverMetrics metrics) {
         this.clock = clock;
         this.treeWork = treeWork;
         this.progressHook = progressHook;
+        this.metrics = metrics;
+        metrics.jobs("controller", () -> java.util.stream.Stream.concat(
+                jobs.values().stream().filter(j -> !j.done.isDone()), tracked.stream()).map(Job::snapshot).toList());
         ScheduledExecutorService reporter = Executors.newSingleThreadScheduledExecutor(
                 r -> Thread.ofPlatform().daemon().name("job-progress").unstarted(r));
         reporter.scheduleWithFixedDelay(this::report, PROGRESS_INTERVAL.toSeconds(), PROGRESS_INTERVAL.toSeconds(),
@@ -149,20 +228,24 @@ final class Jobs {
 
     /** The job running under {@code key}, starting {@code work} if there is none. */
     Job start(String key, String what, Work work) {
-        return start(key, what, "", work);
+        return start(key, "other", key, what, "", work);
     }
 
-    /** As {@link #start(String, String, Work)}, remembering {@code tag} with the job. */
-    Job start(String key, String what, String tag, Work work) {
+    /**
+     * As {@link #start(String, String, Work)}, remembering {@code tag} with the job; {@code kind} and {@code name}
+     * label its metrics.
+     */
+    Job start(String key, String kind, String name, String what, String tag, Work work) {
         Job existing = jobs.get(key);
         if (existing != null) {
             return existing;
         }
-        Job job = new Job(key, what, tag, clock.instant(), progressHook);
+        Job job = new Job(key, kind, name, what, tag, clock.instant(), progressHook, metrics);
         Job raced = jobs.putIfAbsent(key, job);
         if (raced != null) {
             return raced;
         }
+        metrics.jobStarted(kind);
         treeWork.startJob(() -> {
             Thread self = Thread.currentThread();
             String poolName = self.getName();
@@ -171,12 +254,15 @@ final class Jobs {
             try {
                 work.run(job);
                 log.info("{} finished: {}", what, job.describe(clock));
+                metrics.jobEnded(kind, "ok");
                 job.done.complete(null);
             } catch (Throwable t) {
                 if (job.isCancelled()) {
                     log.info("{} stopped: cancelled after {}", what, job.describe(clock));
+                    metrics.jobEnded(kind, "cancelled");
                 } else {
                     log.warn("{} failed: {}", what, t.toString());
+                    metrics.jobEnded(kind, "failed");
                 }
                 job.done.completeExceptionally(t);
             } finally {
@@ -189,6 +275,30 @@ final class Jobs {
             }
         });
         return job;
+    }
+
+    /**
+     * Work that runs in the calling thread but may take long (a delete of a big tree), reported in the progress log
+     * line and the job metrics while it runs: the caller gives it a count to follow ({@link Job#follow}) and ends
+     * it with {@link #end}.
+     */
+    Job track(String kind, String name, String what) {
+        Job job = new Job(kind + "\0" + name, kind, name, what, "", clock.instant(), j -> { }, metrics);
+        tracked.add(job);
+        metrics.jobStarted(kind);
+        return job;
+    }
+
+    /** Ends tracked work with {@code outcome} (ok, failed, unfinished), counting what it did. */
+    void end(Job job, String outcome) {
+        if (tracked.remove(job)) {
+            job.refresh();
+            metrics.jobProgressed(job.kind, job.entries.get(), job.bytes.get());
+            metrics.jobEnded(job.kind, outcome);
+            if (Duration.between(job.started, clock.instant()).compareTo(PROGRESS_INTERVAL) >= 0) {
+                log.info("{} {}: {}", job.what, outcome, job.describe(clock));
+            }
+        }
     }
 
     /** The job under {@code key}, running or finished but not yet awaited (its outcome not yet reported). */
@@ -264,6 +374,9 @@ final class Jobs {
             if (!job.done.isDone()) {
                 log.info("in progress: {}", job.describe(clock));
             }
+        }
+        for (Job job : tracked) {
+            log.info("in progress: {}", job.describe(clock));
         }
     }
 }

@@ -137,7 +137,9 @@ final class Provisioner {
                 // another replica filling this volume: ABORTED, naming it, and nothing touched
                 hold = owners.acquire(lease, Owners.volume(name), deadline);
             }
-            pending = Optional.of(jobs.start(fillKey(name), "filling volume " + name + " from " + describe(source),
+            pending = Optional.of(jobs.start(fillKey(name),
+                    source instanceof ContentSource.FromSnapshot ? "restore" : "clone", name,
+                    "filling volume " + name + " from " + describe(source),
                     source.key(), j -> fill(key, name, params, options, capacityBytes, source, hold, j)));
         }
         Jobs.Job job = pending.get();
@@ -333,8 +335,11 @@ final class Provisioner {
     private void restore(SnapshotId snapshot, Path dir, Jobs.Job job) throws IOException {
         Path[] archive = new Path[1];
         try (Lease _ = snapshots.leaseArchive(snapshot, Deadline.after(2, TimeUnit.MINUTES), archive);
-             InputStream in = new BufferedInputStream(Files.newInputStream(archive[0], LinkOption.NOFOLLOW_LINKS),
-                     1 << 20)) {
+             CountingInputStream read = new CountingInputStream(Files.newInputStream(archive[0],
+                     LinkOption.NOFOLLOW_LINKS));
+             InputStream in = new BufferedInputStream(read, 1 << 20)) {
+            // the archive's size is the one total known before a fill ends: its progress has a percentage
+            job.expect(Files.size(archive[0]), read::getByteCount);
             var r = Restorer.restore(in, dir, treeWork, job::progress);
             log.info("restored {} entries, {} bytes from {}", r.entries(), r.bytes(), archive[0]);
         } catch (Restorer.RejectedException e) {
@@ -453,9 +458,20 @@ final class Provisioner {
             switch (policy) {
                 case DELETE -> lease.io("deleting volume " + id.format(), deadline, root -> {
                     if (exists) {
-                        var result = TreeDeleter.delete(root, Path.of(id.subDir()), treeWork, deadline);
-                        log.info("deleted volume {}: {} files, {} directories", id.format(), result.files(),
-                                result.directories());
+                        Jobs.Job tracked = jobs.track("delete", name, "deleting volume " + id.format());
+                        String outcome = "failed";
+                        try {
+                            var result = TreeDeleter.delete(root, Path.of(id.subDir()), treeWork, deadline,
+                                    tracked::follow);
+                            outcome = "ok";
+                            log.info("deleted volume {}: {} files, {} directories", id.format(), result.files(),
+                                    result.directories());
+                        } catch (CsiException.DeadlineExceeded e) {
+                            outcome = "unfinished"; // the retry carries on where this one stopped
+                            throw e;
+                        } finally {
+                            jobs.end(tracked, outcome);
+                        }
                     }
                     TreeDeleter.removeEmptyParents(root, Path.of(id.subDir()));
                     return null;

@@ -3,6 +3,7 @@ package io.nfscsi.controller;
 import io.nfscsi.concurrent.Deadline;
 import io.nfscsi.error.CsiException;
 import io.nfscsi.concurrent.BoundedIo;
+import io.nfscsi.metrics.DriverMetrics;
 import io.nfscsi.mount.MountEntry;
 import io.nfscsi.mount.MountException;
 import io.nfscsi.mount.Mounter;
@@ -104,7 +105,7 @@ final class SharePool {
         final ReentrantLock lock = new ReentrantLock();
         int users;
         Instant lastUsed;
-        Instant lastHealthy = Instant.MIN;
+        volatile Instant lastHealthy = Instant.MIN;
         /** A health check's statvfs was started and has not returned; cleared by the statvfs itself. */
         final java.util.concurrent.atomic.AtomicBoolean probing = new java.util.concurrent.atomic.AtomicBoolean();
 
@@ -127,7 +128,10 @@ final class SharePool {
     /** One lane per share (not per mount option set): a server that does not answer holds one lane. */
     private final Map<NfsSource, BoundedIo.Lane> lanes = new ConcurrentHashMap<>();
     private final KnownShares known;
+    private final DriverMetrics metrics;
     private final AtomicLong mounts = new AtomicLong();
+    /** Leases on pooled shares open now (per-request mounts are not counted). */
+    private final java.util.concurrent.atomic.AtomicInteger leases = new java.util.concurrent.atomic.AtomicInteger();
     private final AtomicLong requestCounter = new AtomicLong();
 
     SharePool(Path workingDir, Mounter mounter, BoundedIo io, Clock clock, Duration idleTimeout, boolean perRequest,
@@ -137,6 +141,13 @@ final class SharePool {
 
     SharePool(Path workingDir, Mounter mounter, BoundedIo io, Clock clock, Duration idleTimeout, boolean perRequest,
               Duration checkInterval, KnownShares known) {
+        this(workingDir, mounter, io, clock, idleTimeout, perRequest, checkInterval, known, DriverMetrics.unexported());
+    }
+
+    /** @param metrics counts the health checks refused because the last one is still blocked */
+    SharePool(Path workingDir, Mounter mounter, BoundedIo io, Clock clock, Duration idleTimeout, boolean perRequest,
+              Duration checkInterval, KnownShares known, DriverMetrics metrics) {
+        this.metrics = metrics;
         this.known = known;
         this.checkInterval = checkInterval;
         this.workingDir = workingDir;
@@ -188,6 +199,7 @@ final class SharePool {
                 known.learn(key);
             }
             e.users++;
+            leases.incrementAndGet();
             e.lastUsed = clock.instant();
         } finally {
             e.lock.unlock();
@@ -211,6 +223,7 @@ final class SharePool {
                     if (!closed) {
                         closed = true;
                         e.users--;
+                        leases.decrementAndGet();
                         e.lastUsed = clock.instant();
                     }
                 } finally {
@@ -288,6 +301,17 @@ final class SharePool {
             }
         }
         throw last;
+    }
+
+    /** How many shares the pool holds mounted now: its metric. */
+    int mountedShares() {
+        // an entry whose first mount failed, or is still running, has never been healthy
+        return (int) entries.values().stream().filter(e -> !e.lastHealthy.equals(Instant.MIN)).count();
+    }
+
+    /** How many leases on pooled shares are open now: its metric. */
+    int leases() {
+        return leases.get();
     }
 
     /** How many leases on {@code key} are open now; for tests and diagnostics. */
@@ -409,6 +433,7 @@ final class SharePool {
         BoundedIo.Lane lane = lane(e.key.share());
         if (e.probing.get() && lane.stuck() > 0) {
             // the last check is still blocked in the kernel: the server has not answered since; do not queue another
+            metrics.serverFailedFast(e.key.share().host());
             throw new CsiException.Unavailable("NFS server of share " + e.key.share() + " does not answer: the "
                     + "last statvfs of " + e.path + " has not returned", null);
         }
@@ -435,7 +460,7 @@ final class SharePool {
     }
 
     private BoundedIo.Lane lane(NfsSource share) {
-        return lanes.computeIfAbsent(share, s -> io.lane("share " + s, BLOCKED_PER_SHARE));
+        return lanes.computeIfAbsent(share, s -> io.lane("share " + s, s.host(), BLOCKED_PER_SHARE));
     }
 
     /** How many file-system calls on {@code share} were left blocked in the kernel after their deadlines. */

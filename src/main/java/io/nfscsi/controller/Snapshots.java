@@ -145,7 +145,8 @@ final class Snapshots {
                     hold.close();
                     throw e;
                 }
-                Jobs.Job job = jobs.start(jobKey(id), "snapshot " + name + " of " + source.format(), sourceTag(source),
+                Jobs.Job job = jobs.start(jobKey(id), "snapshot", name, "snapshot " + name + " of " + source.format(),
+                        sourceTag(source),
                         j -> archive(key, source, id, params.compression(), hold, j));
                 if (jobs.await(job, Deadline.after(Math.min(2000,
                         Math.max(0, deadline.timeRemaining(TimeUnit.MILLISECONDS) - 1000)), TimeUnit.MILLISECONDS))) {

@@ -16,6 +16,8 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Consumer;
+import java.util.function.LongSupplier;
 
 /**
  * The parallel part of {@link TreeDeleter}: empties a directory below an open parent handle and removes it.
@@ -94,13 +96,15 @@ final class ParallelDelete {
      * @param context      what is being done, to start messages ("deleting a/b")
      * @param handleBudget open directory handles above which idle ones are closed
      * @param leaseEnd     run once every handle is closed: gives the budget back
+     * @param follow       given, before the walk starts, how many entries it has removed so far
      * @throws CsiException.DeadlineExceeded when the deadline expires first; what was removed stays removed
      * @throws CsiException.Aborted          when a directory was replaced by another while it was being emptied
      * @throws CsiException.Internal         on any other failure of a file-system call
      */
     static Outcome run(SecureDirectoryStream<Path> parent, Path name, String context, TreeWorkPool pool,
-                       Deadline deadline, int handleBudget, Runnable leaseEnd) {
+                       Deadline deadline, int handleBudget, Runnable leaseEnd, Consumer<LongSupplier> follow) {
         ParallelDelete run = new ParallelDelete(parent, context, pool, deadline, handleBudget, leaseEnd);
+        follow.accept(() -> run.files.get() + run.directories.get());
         Node target = new Node(run.base, name);
         run.fork(() -> run.list(target));
         run.await();

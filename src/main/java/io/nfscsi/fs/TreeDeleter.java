@@ -11,6 +11,8 @@ import java.nio.file.SecureDirectoryStream;
 import java.nio.file.attribute.BasicFileAttributes;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.function.Consumer;
+import java.util.function.LongSupplier;
 
 /**
  * Deletes a volume's directory tree on a share, never following a symbolic link and never touching anything
@@ -51,10 +53,24 @@ public final class TreeDeleter {
      * @throws CsiException.Internal           when a file-system call fails otherwise
      */
     public static DeleteResult delete(Path root, Path relative, TreeWorkPool pool, Deadline deadline) {
-        return run(root, relative, pool, deadline, HANDLE_BUDGET).result();
+        return delete(root, relative, pool, deadline, removed -> { });
+    }
+
+    /**
+     * As {@link #delete(Path, Path, TreeWorkPool, Deadline)}; {@code follow} is given, before a directory's walk
+     * starts, how many entries it has removed so far, for progress reports while it runs.
+     */
+    public static DeleteResult delete(Path root, Path relative, TreeWorkPool pool, Deadline deadline,
+                                      Consumer<LongSupplier> follow) {
+        return run(root, relative, pool, deadline, HANDLE_BUDGET, follow).result();
     }
 
     static Run run(Path root, Path relative, TreeWorkPool pool, Deadline deadline, int handleBudget) {
+        return run(root, relative, pool, deadline, handleBudget, removed -> { });
+    }
+
+    static Run run(Path root, Path relative, TreeWorkPool pool, Deadline deadline, int handleBudget,
+                   Consumer<LongSupplier> follow) {
         List<String> names = SafePaths.components(relative.toString());
         String context = "deleting " + relative;
         String nothing = "0 entries removed, the rest remains; retry continues";
@@ -90,7 +106,8 @@ public final class TreeDeleter {
             SecureDirectoryStream<Path> parent = dir;
             dir = null; // the parallel part owns it now, and closes it when its last thread is done with it
             ParallelDelete.Outcome outcome =
-                    ParallelDelete.run(parent, target, context, pool, deadline, handleBudget, lease.handOff());
+                    ParallelDelete.run(parent, target, context, pool, deadline, handleBudget, lease.handOff(),
+                            follow);
             return new Run(new DeleteResult(outcome.files(), outcome.directories(), true), outcome.peakOpenHandles());
         } catch (IOException e) {
             throw new CsiException.Internal(context + ": " + e.getMessage(), e);

@@ -2,6 +2,7 @@ package io.nfscsi.mount;
 
 import io.nfscsi.concurrent.BoundedIo;
 import io.nfscsi.concurrent.Deadline;
+import io.nfscsi.metrics.DriverMetrics;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -41,6 +42,7 @@ public final class CommandMounter implements Mounter {
     private final Semaphore slots;
     private final Duration slotWait;
     private final BoundedIo io;
+    private final DriverMetrics metrics;
     /** The deadlines of the mounts running now: the earliest says when a slot is sure to be free. */
     private final Map<Long, Deadline> running = new ConcurrentHashMap<>();
     private final AtomicLong runs = new AtomicLong();
@@ -50,24 +52,63 @@ public final class CommandMounter implements Mounter {
      * @param io            runs the unmount system calls under their deadlines
      */
     public CommandMounter(int maxConcurrent, BoundedIo io) {
-        this(maxConcurrent, DEFAULT_SLOT_WAIT, io);
+        this(maxConcurrent, io, DriverMetrics.unexported());
+    }
+
+    /** @param metrics records every mount and unmount, and the NFS servers' answers to mounts */
+    public CommandMounter(int maxConcurrent, BoundedIo io, DriverMetrics metrics) {
+        this("mount", maxConcurrent, DEFAULT_SLOT_WAIT, io, metrics);
     }
 
     /** @param slotWait how long a mount waits for one of the {@code maxConcurrent} slots */
     public CommandMounter(int maxConcurrent, Duration slotWait, BoundedIo io) {
-        this("mount", maxConcurrent, slotWait, io);
+        this("mount", maxConcurrent, slotWait, io, DriverMetrics.unexported());
     }
 
     /** @param mountCommand the program run as mount(8); tests give a script */
     CommandMounter(String mountCommand, int maxConcurrent, Duration slotWait, BoundedIo io) {
+        this(mountCommand, maxConcurrent, slotWait, io, DriverMetrics.unexported());
+    }
+
+    CommandMounter(String mountCommand, int maxConcurrent, Duration slotWait, BoundedIo io, DriverMetrics metrics) {
         this.mountCommand = mountCommand;
         this.slots = new Semaphore(maxConcurrent, true);
         this.slotWait = slotWait;
         this.io = io;
+        this.metrics = metrics;
     }
 
     @Override
     public void mount(String source, Path target, String fsType, List<String> options, Deadline deadline)
+            throws MountException {
+        long start = System.nanoTime();
+        String server = server(source);
+        try {
+            runMount(source, target, fsType, options, deadline);
+        } catch (MountException e) {
+            metrics.mountOperation("mount", result(e), System.nanoTime() - start);
+            // BUSY never asked the server; the other kinds are its answer, or the driver's fault
+            if (e.kind() == MountException.Kind.UNREACHABLE || e.kind() == MountException.Kind.TIMED_OUT) {
+                metrics.serverFailed(server);
+            }
+            throw e;
+        }
+        metrics.mountOperation("mount", "ok", System.nanoTime() - start);
+        metrics.serverSucceeded(server, System.currentTimeMillis() / 1000.0);
+    }
+
+    /** The server of an NFS source ({@code server:/export}, {@code [v6]:/export}); the whole source otherwise. */
+    static String server(String source) {
+        int colon = source.indexOf(":/");
+        return colon > 0 ? source.substring(0, colon) : source;
+    }
+
+    /** A metric label for a failure: its kind, in lower case. */
+    private static String result(MountException e) {
+        return e.kind().name().toLowerCase(Locale.ROOT);
+    }
+
+    private void runMount(String source, Path target, String fsType, List<String> options, Deadline deadline)
             throws MountException {
         List<String> argv = new ArrayList<>(List.of(mountCommand, "-t", fsType));
         if (!options.isEmpty()) {
@@ -193,6 +234,17 @@ public final class CommandMounter implements Mounter {
         if (stacked == 0) {
             return;
         }
+        long start = System.nanoTime();
+        try {
+            unmountStacked(target, deadline, stacked);
+        } catch (MountException e) {
+            metrics.mountOperation("unmount", result(e), System.nanoTime() - start);
+            throw e;
+        }
+        metrics.mountOperation("unmount", "ok", System.nanoTime() - start);
+    }
+
+    private void unmountStacked(Path target, Deadline deadline, int stacked) throws MountException {
         // MNT_FORCE aborts RPCs in flight to an unresponsive server; on a healthy, idle mount it unmounts as usual.
         try {
             io.run("umount -f " + target, deadline, () -> {
@@ -253,6 +305,7 @@ public final class CommandMounter implements Mounter {
             running.put(run, deadline);
             return ProcessRunner.run(argv, deadline);
         } catch (ProcessRunner.TimedOutException e) {
+            metrics.mountKilled();
             throw new MountException(MountException.Kind.TIMED_OUT, e.getMessage());
         } catch (IOException e) {
             throw new MountException(MountException.Kind.FAILED, "cannot run " + argv.getFirst() + ": " + e.getMessage());

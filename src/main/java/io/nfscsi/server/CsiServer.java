@@ -9,6 +9,7 @@ import io.grpc.netty.shaded.io.netty.channel.MultiThreadIoEventLoopGroup;
 import io.grpc.netty.shaded.io.netty.channel.epoll.EpollIoHandler;
 import io.grpc.netty.shaded.io.netty.channel.epoll.EpollServerDomainSocketChannel;
 import io.grpc.netty.shaded.io.netty.channel.unix.DomainSocketAddress;
+import io.nfscsi.metrics.DriverMetrics;
 import java.io.IOException;
 import java.net.ConnectException;
 import java.net.InetSocketAddress;
@@ -194,12 +195,19 @@ public final class CsiServer {
         return start(claim(endpoint), services);
     }
 
+    /** As {@link #start(Claim, List, DriverMetrics)}, recording into metrics that nothing serves. */
+    public static CsiServer start(Claim claim, List<BindableService> services) throws IOException {
+        return start(claim, services, DriverMetrics.unexported());
+    }
+
     /**
-     * Binds the claimed endpoint and starts serving {@code services}; if that fails, releases the claim.
+     * Binds the claimed endpoint and starts serving {@code services}, counting and timing every call in
+     * {@code metrics}; if that fails, releases the claim.
      *
      * @throws IOException with a one-line message naming the endpoint and the cause (address in use, permission)
      */
-    public static CsiServer start(Claim claim, List<BindableService> services) throws IOException {
+    public static CsiServer start(Claim claim, List<BindableService> services, DriverMetrics metrics)
+            throws IOException {
         ExecutorService executor = Executors.newVirtualThreadPerTaskExecutor();
         NettyServerBuilder builder;
         List<EventLoopGroup> loops = List.of();
@@ -219,9 +227,10 @@ public final class CsiServer {
         builder.executor(executor);
         RequestLog requestLog = new RequestLog();
         ErrorTranslator errors = new ErrorTranslator();
+        RpcMetrics rpcMetrics = new RpcMetrics(metrics);
         for (BindableService service : services) {
-            // the last interceptor runs first: the log sees the status that the translator produced
-            builder.addService(ServerInterceptors.intercept(service, errors, requestLog));
+            // the last interceptor runs first: the log and the metrics see the status that the translator produced
+            builder.addService(ServerInterceptors.intercept(service, errors, rpcMetrics, requestLog));
         }
         Server server;
         try {

@@ -44,12 +44,13 @@ class MainProcessTest {
         return driver(name, "unix://" + socket(), dir.resolve("mounts-" + name));
     }
 
-    private Process driver(String name, String endpoint, Path workingDir) throws IOException {
+    private Process driver(String name, String endpoint, Path workingDir, String... extraFlags) throws IOException {
         List<String> argv = new ArrayList<>(List.of(
                 Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-XX:TieredStopAtLevel=1"));
         argv.addAll(launcherOptions());
         argv.addAll(List.of("-cp", System.getProperty("java.class.path"), Main.class.getName(),
                 "--endpoint", endpoint, "--nodeid", "node-1", "--working-mount-dir", workingDir.toString()));
+        argv.addAll(List.of(extraFlags));
         Process p = new ProcessBuilder(argv)
                 .redirectOutput(dir.resolve(name + ".out").toFile())
                 .redirectError(dir.resolve(name + ".err").toFile())
@@ -125,6 +126,43 @@ class MainProcessTest {
                     .contains(" ERROR Main - cannot serve on " + endpoint + ": ")
                     .endsWith("Address already in use");
         }
+    }
+
+    @Test
+    void start_metricsAddressInUse_exits1WithTheCauseInOneErrorLine() throws Exception {
+        try (var taken = new java.net.ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
+            String address = "127.0.0.1:" + taken.getLocalPort();
+
+            Process p = driver("metrics", "unix://" + socket(), dir.resolve("mounts"), "--metrics-address", address);
+
+            assertThat(failedStart(p, "metrics")).singleElement().asString()
+                    .contains(" ERROR Main - cannot serve metrics on " + address + ": ")
+                    .endsWith("Address already in use");
+            assertThat(socket()).as("the socket was never bound").doesNotExist();
+        }
+    }
+
+    @Test
+    void metricsAddress_servesTheCallsCounts_onTheBoundPort() throws Exception {
+        Process p = driver("metrics", "unix://" + socket(), dir.resolve("mounts"), "--metrics-address",
+                "127.0.0.1:0");
+        awaitServing(p, "metrics");
+        List<String> log = stderr("metrics");
+        int port = log.stream().map(java.util.regex.Pattern.compile(
+                " INFO Main - serving metrics on 127\\.0\\.0\\.1:([0-9]+)$")::matcher)
+                .filter(java.util.regex.Matcher::find).map(m -> Integer.parseInt(m.group(1))).findFirst()
+                .orElseThrow(() -> new AssertionError("no metrics line in " + log));
+        double before = io.nfscsi.testing.Scrape.of("127.0.0.1", port)
+                .value("nfs_csi_rpc_handled_total", "method", "Probe", "code", "OK");
+
+        assertThat(ProbeClient.probe(socket())).isTrue();
+        io.nfscsi.testing.Scrape after = io.nfscsi.testing.Scrape.of("127.0.0.1", port);
+
+        assertThat(after.value("nfs_csi_rpc_handled_total", "method", "Probe", "code", "OK") - before).isEqualTo(1);
+        assertThat(after.value("jvm_threads_current")).isPositive();
+        assertThat(after.value("nfs_csi_bounded_io_slots", "pool", "node")).isEqualTo(64);
+        assertThat(after.value("nfs_csi_bounded_io_slots", "pool", "controller")).isEqualTo(64);
+        assertThat(after.type("nfs_csi_share_pool_mounted_shares")).isEqualTo("gauge");
     }
 
     /** Waits until the driver answers Probe on the socket. */

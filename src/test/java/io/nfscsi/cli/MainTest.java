@@ -95,6 +95,15 @@ class MainTest {
         assertThat(err().lines().toList()).singleElement().asString().contains("--mount-timeout");
     }
 
+    @ParameterizedTest
+    @ValueSource(strings = {"29881", "host:", "::1:29881", "host:70000"})
+    void run_badMetricsAddress_returns2NamingFlag(String address) {
+        int code = Main.run(args("--metrics-address", address));
+
+        assertThat(code).isEqualTo(2);
+        assertThat(err().lines().toList()).singleElement().asString().contains("--metrics-address");
+    }
+
     @Test
     void run_nonNumericVerbosity_returns2() {
         assertThat(Main.run(args("-v", "loud"))).isEqualTo(2);

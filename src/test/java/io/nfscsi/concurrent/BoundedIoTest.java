@@ -6,7 +6,9 @@ import static org.assertj.core.api.Assertions.catchThrowableOfType;
 
 import io.grpc.Status;
 import io.nfscsi.mount.MountException;
+import io.nfscsi.metrics.DriverMetrics;
 import io.nfscsi.mount.Posix;
+import io.nfscsi.testing.Scrape;
 import java.time.Duration;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
@@ -261,6 +263,33 @@ class BoundedIoTest {
             assertThat(lane.run("stat", in(10_000), () -> "ok")).isEqualTo("ok");
         }
         assertThat(lane.stuck()).isZero();
+    }
+
+    @Test
+    void metrics_slotsInUse_stuckCalls_andCallsFailedFastPerServer() throws Exception {
+        DriverMetrics metrics = new DriverMetrics();
+        BoundedIo io = new BoundedIo(16, "controller", metrics);
+        BoundedIo.Lane hung = io.lane("share nfs:/hung", "nfs", 1);
+        CountDownLatch release = new CountDownLatch(1);
+        try {
+            catchThrowableOfType(MountException.class, () -> hung.run("stat /hung", in(100), blockedUntil(release)));
+            catchThrowableOfType(MountException.class, () -> io.run("stat /other", in(100), blockedUntil(release)));
+            for (int i = 0; i < 3; i++) {
+                catchThrowableOfType(MountException.class, () -> hung.run("stat /hung", in(10_000), () -> "ran"));
+            }
+            Scrape s = Scrape.of(metrics);
+
+            assertThat(s.value("nfs_csi_bounded_io_slots", "pool", "controller")).isEqualTo(16);
+            assertThat(s.value("nfs_csi_bounded_io_slots_in_use", "pool", "controller")).isEqualTo(2);
+            assertThat(s.value("nfs_csi_bounded_io_stuck_calls", "pool", "controller")).isEqualTo(2);
+            assertThat(s.value("nfs_csi_nfs_server_calls_failed_fast_total", "server", "nfs")).isEqualTo(3);
+        } finally {
+            release.countDown();
+        }
+        awaitHeld(io, 0);
+        Scrape after = Scrape.of(metrics);
+        assertThat(after.value("nfs_csi_bounded_io_slots_in_use", "pool", "controller")).isZero();
+        assertThat(after.value("nfs_csi_bounded_io_stuck_calls", "pool", "controller")).isZero();
     }
 
     /** Slots are released on the worker thread: wait (bounded) for the count to settle. */

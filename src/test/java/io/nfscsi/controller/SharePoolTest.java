@@ -6,7 +6,9 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import io.nfscsi.concurrent.Deadline;
 import io.nfscsi.error.CsiException;
 import io.nfscsi.concurrent.BoundedIo;
+import io.nfscsi.metrics.DriverMetrics;
 import io.nfscsi.mount.MountException;
+import io.nfscsi.testing.Scrape;
 import io.nfscsi.testing.FakeMounter;
 import io.nfscsi.testing.MutableClock;
 import io.nfscsi.volume.NfsSource;
@@ -52,6 +54,24 @@ class SharePoolTest {
         assertThat(mounter.mountCalls).hasSize(1);
         assertThat(mounter.mountCalls.getFirst()).containsExactly("nfs:/exports", first.toString(), "nfs", "nfsvers=4.1");
         assertThat(pool.mountCount()).isEqualTo(1);
+    }
+
+    @Test
+    void metrics_mountedSharesAndLeases() {
+        DriverMetrics metrics = new DriverMetrics();
+        metrics.sharePool("controller", pool::mountedShares, pool::leases);
+        var other = new SharePool.ShareKey(NfsSource.of("nfs", "/other", null), List.of());
+        try (var a = pool.acquire(key, soon()); var b = pool.acquire(key, soon()); var c = pool.acquire(other, soon())) {
+            Scrape s = Scrape.of(metrics);
+            assertThat(s.value("nfs_csi_share_pool_mounted_shares", "pool", "controller")).isEqualTo(2);
+            assertThat(s.value("nfs_csi_share_pool_leases", "pool", "controller")).isEqualTo(3);
+        }
+        Scrape idle = Scrape.of(metrics);
+        assertThat(idle.value("nfs_csi_share_pool_mounted_shares", "pool", "controller")).isEqualTo(2);
+        assertThat(idle.value("nfs_csi_share_pool_leases", "pool", "controller")).isZero();
+        clock.advance(Duration.ofMinutes(6));
+        pool.reapIdle();
+        assertThat(Scrape.of(metrics).value("nfs_csi_share_pool_mounted_shares", "pool", "controller")).isZero();
     }
 
     @Test

@@ -5,6 +5,8 @@ import static org.assertj.core.api.Assertions.catchThrowableOfType;
 
 import io.nfscsi.concurrent.BoundedIo;
 import io.nfscsi.concurrent.Deadline;
+import io.nfscsi.metrics.DriverMetrics;
+import io.nfscsi.testing.Scrape;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
@@ -121,6 +123,56 @@ class CommandMounterTest {
             Files.createFile(release);
         }
         first.get(30, TimeUnit.SECONDS);
+    }
+
+    @Test
+    void mount_recordsResultDurationAndTheServersAnswers() throws Exception {
+        DriverMetrics metrics = new DriverMetrics();
+        Path outcome = dir.resolve("outcome");
+        Files.writeString(outcome, "ok");
+        Path mount = script("if [ \"$(cat " + outcome + ")\" = ok ]; then exit 0; fi;"
+                + " echo 'mount.nfs: Connection refused' >&2; exit 32");
+        CommandMounter mounter = new CommandMounter(mount.toString(), 2, Duration.ofSeconds(5), new BoundedIo(2),
+                metrics);
+        double before = System.currentTimeMillis() / 1000.0;
+
+        mounter.mount("10.0.0.1:/export", dir.resolve("a"), "nfs", List.of(), in(Duration.ofSeconds(20)));
+        Files.writeString(outcome, "refused");
+        for (int i = 0; i < 2; i++) {
+            catchThrowableOfType(MountException.class, () -> mounter.mount("10.0.0.1:/export", dir.resolve("b"),
+                    "nfs", List.of(), in(Duration.ofSeconds(20))));
+        }
+        Scrape s = Scrape.of(metrics);
+
+        assertThat(s.value("nfs_csi_mount_operations_total", "operation", "mount", "result", "ok")).isEqualTo(1);
+        assertThat(s.value("nfs_csi_mount_operations_total", "operation", "mount", "result", "unreachable"))
+                .isEqualTo(2);
+        assertThat(s.value("nfs_csi_mount_duration_seconds_count", "operation", "mount")).isEqualTo(3);
+        assertThat(s.value("nfs_csi_nfs_server_consecutive_failures", "server", "10.0.0.1")).isEqualTo(2);
+        assertThat(s.value("nfs_csi_nfs_server_last_success_timestamp_seconds", "server", "10.0.0.1"))
+                .isBetween(before - 1, System.currentTimeMillis() / 1000.0 + 1);
+        assertThat(s.value("nfs_csi_mounts_killed_at_deadline_total")).isZero();
+
+        Files.writeString(outcome, "ok");
+        mounter.mount("10.0.0.1:/export", dir.resolve("a"), "nfs", List.of(), in(Duration.ofSeconds(20)));
+        assertThat(Scrape.of(metrics).value("nfs_csi_nfs_server_consecutive_failures", "server", "10.0.0.1"))
+                .isZero();
+    }
+
+    @Test
+    void mount_killedAtItsDeadline_isCounted() throws Exception {
+        DriverMetrics metrics = new DriverMetrics();
+        CommandMounter mounter = new CommandMounter(script("exec sleep 60").toString(), 2, Duration.ofSeconds(5),
+                new BoundedIo(2), metrics);
+
+        catchThrowableOfType(MountException.class, () -> mounter.mount("[fd00::1]:/export", dir.resolve("t"),
+                "nfs", List.of(), in(Duration.ofMillis(300))));
+        Scrape s = Scrape.of(metrics);
+
+        assertThat(s.value("nfs_csi_mounts_killed_at_deadline_total")).isEqualTo(1);
+        assertThat(s.value("nfs_csi_mount_operations_total", "operation", "mount", "result", "timed_out"))
+                .isEqualTo(1);
+        assertThat(s.value("nfs_csi_nfs_server_consecutive_failures", "server", "[fd00::1]")).isEqualTo(1);
     }
 
     private Path script(String body) throws Exception {
