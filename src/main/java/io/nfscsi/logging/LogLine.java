@@ -65,7 +65,7 @@ final class LogLine {
             if (isBare(v)) {
                 b.append(v);
             } else {
-                goQuote(b, String.valueOf(v));
+                goQuote(b, string(v));
             }
         }
         if (e.error() != null && e.level() == Level.ERROR) {
@@ -105,7 +105,7 @@ final class LogLine {
                     && !(v instanceof Float f && !Float.isFinite(f))) {
                 b.append(v);
             } else {
-                jsonQuote(b, v.toString());
+                jsonQuote(b, string(v));
             }
         }
         if (e.error() != null && e.level() == Level.ERROR) {
@@ -140,6 +140,15 @@ final class LogLine {
         return v == null || v instanceof Boolean || v instanceof Integer || v instanceof Long || v instanceof Short
                 || v instanceof Byte || v instanceof Double || v instanceof Float || v instanceof BigInteger
                 || v instanceof BigDecimal;
+    }
+
+    /** A value's text; a {@code toString} that throws costs the value, never the line or the caller's work. */
+    private static String string(Object v) {
+        try {
+            return String.valueOf(v);
+        } catch (RuntimeException e) {
+            return "<" + v.getClass().getName() + ".toString failed: " + e + ">";
+        }
     }
 
     private static void two(StringBuilder b, int n) {

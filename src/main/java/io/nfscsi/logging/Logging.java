@@ -87,7 +87,7 @@ public final class Logging {
         Settings s = settings;
         Clock clock = s.clock();
         String line = LogLine.format(s.format(),
-                new LogLine.Event(clock.instant(), level, caller, message, keyValues, error), PID, clock.getZone());
+                new LogLine.Event(clock.instant(), level, caller, message == null ? "" : message, keyValues, error), PID, clock.getZone());
         PrintStream out = s.out() != null ? s.out() : System.err;
         out.print(line);
         out.flush();

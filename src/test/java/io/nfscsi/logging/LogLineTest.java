@@ -82,6 +82,20 @@ class LogLineTest {
         assertThat(nan.get("x").asText()).isEqualTo("NaN");
     }
 
+    @Test
+    void valueWhoseToStringThrows_costsTheValue_notTheLine() {
+        Object hostile = new Object() {
+            @Override
+            public String toString() {
+                throw new IllegalStateException("no");
+            }
+        };
+        assertThat(LogLines.text(LogLine.text(event(Level.INFO, "m", null, "x", hostile), 1, ZoneOffset.UTC)
+                .stripTrailing()).keys().get("x")).contains("toString failed");
+        assertThat(LogLines.json(LogLine.json(event(Level.INFO, "m", null, "x", hostile))).get("x").asText())
+                .contains("toString failed");
+    }
+
     /** Whatever a message or a value holds (newlines, quotes, control characters), it is one line and reads back. */
     @Property(tries = 300)
     void anyText_isOneLine_andReadsBack_inBothFormats(@ForAll String message, @ForAll String value) {

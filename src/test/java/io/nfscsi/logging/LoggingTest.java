@@ -73,6 +73,17 @@ class LoggingTest {
     }
 
     @Test
+    void nullMessages_fromEitherApi_areEmptyMessages() {
+        List<String> lines;
+        try (CapturedLogs logs = new CapturedLogs(LogFormat.TEXT)) {
+            LoggerFactory.getLogger("io.nfscsi.test").info(null);
+            java.util.logging.Logger.getLogger("io.grpc.Example").log(java.util.logging.Level.WARNING, (String) null);
+            lines = logs.lines();
+        }
+        assertThat(lines).hasSize(2).allSatisfy(l -> assertThat(LogLines.text(l).message()).isEmpty());
+    }
+
+    @Test
     void belowThreshold_nothingIsWritten() {
         List<String> lines;
         try (CapturedLogs logs = new CapturedLogs(LogFormat.TEXT)) {
