@@ -1,8 +1,10 @@
 package io.nfscsi.logging;
 
+import java.util.AbstractMap;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import org.slf4j.Marker;
 import org.slf4j.event.KeyValuePair;
 import org.slf4j.event.Level;
@@ -19,14 +21,16 @@ import org.slf4j.spi.LoggingEventAware;
 final class KlogLogger extends LegacyAbstractLogger implements LoggingEventAware {
 
     private static final StackWalker WALKER = StackWalker.getInstance();
-    private static final java.util.Set<String> OWN_FRAMES = java.util.Set.of(KlogLogger.class.getName(),
+    private static final Set<String> OWN_FRAMES = Set.of(KlogLogger.class.getName(),
             JulBridge.class.getName(), Logging.class.getName());
     private static final List<String> LOGGING_FRAMES = List.of("org.slf4j.",
             "java.util.logging.", "sun.util.logging.", "jdk.internal.logger.",
             "io.grpc.netty.shaded.io.netty.util.internal.logging.", "io.netty.util.internal.logging.");
 
-    private transient volatile Logging.Settings cachedFor;
-    private transient volatile int cachedThreshold;
+    /** This logger's threshold under the settings it was computed for: one object, so that both change at once. */
+    private record Threshold(Logging.Settings settings, int level) {}
+
+    private transient volatile Threshold threshold = new Threshold(null, 0);
 
     KlogLogger(String name) {
         this.name = name;
@@ -34,11 +38,12 @@ final class KlogLogger extends LegacyAbstractLogger implements LoggingEventAware
 
     private boolean enabled(Level level) {
         Logging.Settings s = Logging.settings();
-        if (s != cachedFor) {
-            cachedThreshold = Logging.threshold(name, s.verbosity());
-            cachedFor = s;
+        Threshold t = threshold;
+        if (t.settings() != s) {
+            t = new Threshold(s, Logging.threshold(name, s.verbosity()));
+            threshold = t;
         }
-        return level.toInt() >= cachedThreshold;
+        return level.toInt() >= t.level();
     }
 
     @Override public boolean isTraceEnabled() { return enabled(Level.TRACE); }
@@ -66,7 +71,7 @@ final class KlogLogger extends LegacyAbstractLogger implements LoggingEventAware
         List<Map.Entry<String, Object>> keys = new ArrayList<>();
         if (event.getKeyValuePairs() != null) {
             for (KeyValuePair kv : event.getKeyValuePairs()) {
-                keys.add(new java.util.AbstractMap.SimpleImmutableEntry<>(kv.key, kv.value));
+                keys.add(new AbstractMap.SimpleImmutableEntry<>(kv.key, kv.value));
             }
         }
         Object[] args = event.getArgumentArray();

@@ -5,6 +5,7 @@ import java.io.InputStream;
 import java.io.PrintStream;
 import java.time.Clock;
 import java.util.List;
+import java.util.Map;
 import java.util.Properties;
 import org.slf4j.event.Level;
 
@@ -82,7 +83,7 @@ public final class Logging {
         return (verbosity >= 7 ? Level.TRACE : verbosity >= 6 ? Level.DEBUG : Level.INFO).toInt();
     }
 
-    static void write(Level level, String caller, String message, List<java.util.Map.Entry<String, Object>> keyValues,
+    static void write(Level level, String caller, String message, List<Map.Entry<String, Object>> keyValues,
                       Throwable error) {
         Settings s = settings;
         Clock clock = s.clock();
