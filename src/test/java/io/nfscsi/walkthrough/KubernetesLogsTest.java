@@ -23,7 +23,7 @@ import org.junit.jupiter.params.provider.EnumSource;
 
 /**
  * The driver's log as a log pipeline reads it: a walkthrough (create, publish with a secret, stats, snapshot, a
- * call that fails, unpublish, delete, SIGTERM) at {@code -v 5} in each format, after which every line of the log
+ * call that fails, unpublish, delete, SIGTERM) at {@code -v 4} in each format, after which every line of the log
  * parses (klog's text format, or one Kubernetes JSON object), every RPC has one line naming its method, code,
  * duration and volume or snapshot, and the secret is on no line.
  */
@@ -41,9 +41,8 @@ class KubernetesLogsTest {
     void walkthrough_everyLineParses_oneLinePerRpc_noSecret(LogFormat format) throws Exception {
         String name = format.name().toLowerCase(Locale.ROOT);
         Files.createDirectories(SHARE);
-        step("driver with -v 5 --logging-format=" + name);
-        DriverProcess driver = DriverProcess.start(Path.of("/run/nfs-csi-logs-" + name), "-v", "5",
-                "--logging-format=" + name);
+        step("driver (DriverProcess: -v 4) with --logging-format=" + name);
+        DriverProcess driver = DriverProcess.start(Path.of("/run/nfs-csi-logs-" + name), "--logging-format=" + name);
         String log;
         String volumeId;
         String snapshotId;
@@ -93,7 +92,7 @@ class KubernetesLogsTest {
                 .containsEntry("snapshotID", snapshotId));
         assertThat(calls).anySatisfy(l -> assertThat(l.keys()).containsEntry("method", "DeleteVolume")
                 .containsEntry("code", "OK").containsEntry("volumeID", volumeId));
-        assertThat(calls).as("Probe, polled: a debug line, shown at -v 5")
+        assertThat(calls).as("Probe, polled: a debug line, shown at -v 4")
                 .anySatisfy(l -> assertThat(l.keys()).containsEntry("method", "Probe"));
         assertThat(lines).anySatisfy(l -> assertThat(l.message()).startsWith("signal received"));
     }
