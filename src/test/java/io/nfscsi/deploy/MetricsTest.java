@@ -165,6 +165,31 @@ class MetricsTest {
                 .hasMessageContaining("must differ");
     }
 
+    /** The monitors parse strictly: a field of the other kind, or a misspelt one, fails. */
+    @Test
+    void monitors_parseStrictly() {
+        String podMonitorWithEndpoints = """
+                apiVersion: monitoring.coreos.com/v1
+                kind: PodMonitor
+                metadata: {name: x}
+                spec: {selector: {matchLabels: {a: b}}, endpoints: [{port: metrics}]}
+                """;
+        assertThatThrownBy(() -> KubeYaml.parseAll(podMonitorWithEndpoints)).hasMessageContaining("endpoints");
+        String misspelt = """
+                apiVersion: monitoring.coreos.com/v1
+                kind: ServiceMonitor
+                metadata: {name: x}
+                spec: {selector: {matchLabels: {a: b}}, endpoints: [{port: metrics, intervall: 30s}]}
+                """;
+        assertThatThrownBy(() -> KubeYaml.parseAll(misspelt)).hasMessageContaining("intervall");
+        Monitors.ServiceMonitor parsed = (Monitors.ServiceMonitor) KubeYaml.parseAll(misspelt.replace("intervall",
+                "interval")).getFirst();
+        assertThat(parsed.endpoints()).singleElement().satisfies(e -> {
+            assertThat(e.port()).isEqualTo("metrics");
+            assertThat(e.interval()).isEqualTo("30s");
+        });
+    }
+
     // -- checks
 
     /**

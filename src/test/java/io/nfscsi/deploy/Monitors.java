@@ -3,6 +3,8 @@ package io.nfscsi.deploy;
 import com.fasterxml.jackson.annotation.JsonAutoDetect;
 import com.fasterxml.jackson.annotation.JsonAutoDetect.Visibility;
 import com.fasterxml.jackson.annotation.JsonInclude;
+import com.fasterxml.jackson.databind.JsonDeserializer;
+import com.fasterxml.jackson.databind.annotation.JsonDeserialize;
 import io.fabric8.kubernetes.api.model.HasMetadata;
 import io.fabric8.kubernetes.api.model.LabelSelector;
 import io.fabric8.kubernetes.api.model.ObjectMeta;
@@ -101,7 +103,11 @@ final class Monitors {
         List<Endpoint> podMetricsEndpoints;
     }
 
-    /** Scrapes the endpoints of the Services that {@code selector} picks, by Service port name. */
+    /**
+     * Scrapes the endpoints of the Services that {@code selector} picks, by Service port name. Deserialized as a
+     * plain bean: HasMetadata's own deserializer would make a GenericKubernetesResource of an unknown kind.
+     */
+    @JsonDeserialize(using = JsonDeserializer.None.class)
     static final class ServiceMonitor extends Monitor<ServiceMonitorSpec> {
         @Override
         LabelSelector selector() {
@@ -115,6 +121,7 @@ final class Monitors {
     }
 
     /** Scrapes the pods that {@code selector} picks, by container port name. */
+    @JsonDeserialize(using = JsonDeserializer.None.class)
     static final class PodMonitor extends Monitor<PodMonitorSpec> {
         @Override
         LabelSelector selector() {
