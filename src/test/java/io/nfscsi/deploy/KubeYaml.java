@@ -61,7 +61,9 @@ final class KubeYaml {
             Map.entry("storage.k8s.io/v1/CSIDriver", CSIDriver.class),
             Map.entry("storage.k8s.io/v1/StorageClass", StorageClass.class),
             Map.entry("snapshot.storage.k8s.io/v1/VolumeSnapshotClass", VolumeSnapshotClass.class),
-            Map.entry("snapshot.storage.k8s.io/v1/VolumeSnapshot", VolumeSnapshot.class));
+            Map.entry("snapshot.storage.k8s.io/v1/VolumeSnapshot", VolumeSnapshot.class),
+            Map.entry("monitoring.coreos.com/v1/ServiceMonitor", Monitors.ServiceMonitor.class),
+            Map.entry("monitoring.coreos.com/v1/PodMonitor", Monitors.PodMonitor.class));
 
     static final ObjectMapper MAPPER = YAMLMapper.builder()
             .enable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES)

@@ -89,7 +89,9 @@ class KustomizeBaseTest {
                 "Role nfs-csi/nfs-csi-leader-election",
                 "RoleBinding nfs-csi/nfs-csi-leader-election",
                 "Deployment nfs-csi/nfs-csi-controller",
-                "DaemonSet nfs-csi/nfs-csi-node");
+                "DaemonSet nfs-csi/nfs-csi-node",
+                "Service nfs-csi/nfs-csi-controller-metrics",
+                "Service nfs-csi/nfs-csi-node-metrics");
     }
 
     @Test

@@ -44,6 +44,12 @@ class KustomizeOverlaysTest {
                 containers.remove(i);
             }
         }
+        ArrayNode servicePorts = expected.get("Service nfs-csi/nfs-csi-controller-metrics").withArray("/spec/ports");
+        for (int i = servicePorts.size() - 1; i >= 0; i--) {
+            if (servicePorts.get(i).path("targetPort").asText().equals("snapshotter")) {
+                servicePorts.remove(i);
+            }
+        }
         assertThat(byId(overlay)).isEqualTo(expected);
         DriverChecks.all(overlay, KustomizeBaseTest.KUBELET_DIR);
     }
@@ -111,6 +117,41 @@ class KustomizeOverlaysTest {
                 parsed.matchedOptionValue("--default-ondelete-policy", ""))).isEqualTo(OnDelete.RETAIN);
         assertThat(Workloads.flag(Workloads.container(Workloads.node(overlay), Workloads.DRIVER),
                 "default-ondelete-policy")).as("only the controller deletes volumes").isEmpty();
+    }
+
+    /**
+     * The health-monitor overlay is the base plus csi-external-health-monitor-controller, last in the controller pod,
+     * with its ClusterRole and binding, and nothing else: its lease comes from the base's Role.
+     */
+    @Test
+    void healthMonitor_addsTheSidecarAndItsRbac_andNothingElse() {
+        List<HasMetadata> overlay = Renders.kustomize(Renders.OVERLAYS.resolve("health-monitor"));
+        Map<String, ObjectNode> expected = byId(Renders.kustomize(Renders.BASE));
+        Map<String, ObjectNode> actual = byId(overlay);
+        assertThat(actual.remove("ClusterRole nfs-csi-external-health-monitor-controller")).isNotNull();
+        assertThat(actual.remove("ClusterRoleBinding nfs-csi-external-health-monitor-controller")).isNotNull();
+        ArrayNode containers = actual.get("Deployment nfs-csi/nfs-csi-controller")
+                .withArray("/spec/template/spec/containers");
+        assertThat(containers.get(containers.size() - 1).path("name").asText())
+                .isEqualTo(HealthMonitorTest.SIDECAR);
+        containers.remove(containers.size() - 1);
+        assertThat(actual).isEqualTo(expected);
+        DriverChecks.all(overlay, KustomizeBaseTest.KUBELET_DIR);
+    }
+
+    /** The Prometheus overlays are the base plus their two monitors, and nothing else. */
+    @Test
+    void prometheusOverlays_addTheirMonitors_andNothingElse() {
+        Map<String, ObjectNode> base = byId(Renders.kustomize(Renders.BASE));
+        for (String kind : List.of("ServiceMonitor", "PodMonitor")) {
+            Map<String, ObjectNode> actual = byId(Renders.kustomize(Renders.OVERLAYS.resolve(
+                    "prometheus-" + kind.toLowerCase(java.util.Locale.ROOT))));
+            for (String component : List.of("controller", "node")) {
+                assertThat(actual.remove(kind + " nfs-csi/nfs-csi-" + component)).as(kind + " " + component)
+                        .isNotNull();
+            }
+            assertThat(actual).isEqualTo(base);
+        }
     }
 
     /** csi-driver-nfs's driver name. */

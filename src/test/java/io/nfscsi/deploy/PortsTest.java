@@ -84,12 +84,17 @@ class PortsTest {
         assertOpensThePlan(Renders.kustomize(Renders.OVERLAYS.resolve("inline-volumes")));
         assertOpensThePlan(Renders.kustomize(Renders.OVERLAYS.resolve("no-snapshots")));
         assertOpensThePlan(Renders.kustomize(Renders.OVERLAYS.resolve("migrate-from-csi-driver-nfs")));
+        assertOpensThePlan(Renders.kustomize(Renders.OVERLAYS.resolve("health-monitor")));
+        assertOpensThePlan(Renders.kustomize(Renders.OVERLAYS.resolve("prometheus-servicemonitor")));
+        assertOpensThePlan(Renders.kustomize(Renders.OVERLAYS.resolve("prometheus-podmonitor")));
     }
 
     @Test
     void chart_opensThePlannedPortsInUse_andNoOthers() {
         assertOpensThePlan(Renders.helm(Map.of()));
         assertOpensThePlan(Renders.helm(Map.of("features.snapshots", "false")));
+        assertOpensThePlan(Renders.helm(Map.of("features.healthMonitor", "true")));
+        assertOpensThePlan(Renders.helm(Map.of("metrics.podMonitor.enabled", "true")));
     }
 
     @Test
@@ -99,7 +104,8 @@ class PortsTest {
         List<HasMetadata> objects = Renders.helm(moved);
         assertThat(DriverChecks.livenessProbesReachLivenessprobe(objects)).containsExactly(39880, 39885);
         assertThat(DriverChecks.registrarIsProbed(objects)).isEqualTo(39887);
-        assertThat(opened(objects)).extracting(Opened::port).containsExactlyInAnyOrder(39880, 39885, 39887);
+        assertThat(opened(objects)).extracting(Opened::port).containsExactlyInAnyOrder(39880, 39885, 39887,
+                29881, 29882, 29883, 29884, 29886);
         assertThatThrownBy(() -> Renders.helmYaml(Map.of("node.registrarHealthPort", "29880"), null))
                 .hasMessageContaining("must differ");
         assertThatThrownBy(() -> Renders.helmYaml(Map.of("node.registrarHealthPort", "29885"), null))

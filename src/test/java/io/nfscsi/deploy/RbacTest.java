@@ -117,7 +117,9 @@ class RbacTest {
 
     @Test
     void upstreamTable_coversEverySidecarAtTheTagTheManifestsUse() {
-        for (PodSpec pod : Workloads.pods(base)) {
+        List<PodSpec> pods = new ArrayList<>(Workloads.pods(base));
+        pods.add(Workloads.controller(Renders.kustomize(Renders.OVERLAYS.resolve("health-monitor"))));
+        for (PodSpec pod : pods) {
             for (Container c : pod.getContainers()) {
                 if (c.getName().equals(Workloads.DRIVER)) {
                     continue;
@@ -146,12 +148,31 @@ class RbacTest {
     void overlays_grantWhatTheirSidecarsNeed_andNothingMore() {
         assertGrantsFit(Renders.kustomize(Renders.OVERLAYS.resolve("no-snapshots")), Set.of());
         assertGrantsFit(Renders.kustomize(Renders.OVERLAYS.resolve("inline-volumes")), Set.of());
+        assertGrantsFit(Renders.kustomize(Renders.OVERLAYS.resolve("health-monitor")), Set.of());
+        assertGrantsFit(Renders.kustomize(Renders.OVERLAYS.resolve("prometheus-servicemonitor")), Set.of());
+        assertGrantsFit(Renders.kustomize(Renders.OVERLAYS.resolve("prometheus-podmonitor")), Set.of());
     }
 
     @Test
     void chart_grantsWhatItsSidecarsNeed_andNothingMore() {
         assertGrantsFit(Renders.helm(Map.of()), Set.of());
         assertGrantsFit(Renders.helm(Map.of("features.snapshots", "false")), Set.of());
+        assertGrantsFit(Renders.helm(Map.of("features.healthMonitor", "true")), Set.of());
+        assertGrantsFit(Renders.helm(Map.of("features.healthMonitor", "true", "features.snapshots", "false")),
+                Set.of());
+    }
+
+    /**
+     * csi-external-health-monitor-controller exits unless the driver has a controller service with
+     * VOLUME_CONDITION and LIST_VOLUMES or GET_VOLUME (its cmd/csi-external-health-monitor-controller/main.go);
+     * with LIST_VOLUMES it checks every volume with one ListVolumes call per --list-volumes-interval.
+     */
+    @Test
+    void driver_hasTheCapabilitiesTheHealthMonitorNeeds() {
+        assertThat(pluginCapabilities).contains(Csi.PluginCapability.Service.Type.CONTROLLER_SERVICE);
+        assertThat(controllerCapabilities).contains(Csi.ControllerServiceCapability.RPC.Type.VOLUME_CONDITION,
+                Csi.ControllerServiceCapability.RPC.Type.LIST_VOLUMES,
+                Csi.ControllerServiceCapability.RPC.Type.GET_VOLUME);
     }
 
     /**
@@ -236,17 +257,25 @@ class RbacTest {
                 "nfs-csi-external-provisioner", "csi-provisioner",
                 "nfs-csi-external-resizer", "csi-resizer",
                 "nfs-csi-external-snapshotter", "csi-snapshotter");
-        List<ClusterRole> roles = Workloads.all(base, ClusterRole.class);
+        assertEachRoleIsItsSidecars(base, roleOf);
+        Map<String, String> withHealthMonitor = new HashMap<>(roleOf);
+        withHealthMonitor.put("nfs-csi-external-health-monitor-controller", HealthMonitorTest.SIDECAR);
+        assertEachRoleIsItsSidecars(Renders.kustomize(Renders.OVERLAYS.resolve("health-monitor")), withHealthMonitor);
+        assertEachRoleIsItsSidecars(Renders.helm(Map.of("features.healthMonitor", "true")), withHealthMonitor);
+    }
+
+    private static void assertEachRoleIsItsSidecars(List<HasMetadata> objects, Map<String, String> roleOf) {
+        List<ClusterRole> roles = Workloads.all(objects, ClusterRole.class);
         assertThat(roles).extracting(r -> r.getMetadata().getName())
                 .containsExactlyInAnyOrderElementsOf(roleOf.keySet());
-        PodSpec pod = Workloads.controller(base);
+        PodSpec pod = Workloads.controller(objects);
         for (ClusterRole role : roles) {
             String sidecar = roleOf.get(role.getMetadata().getName());
             Container c = pod.getContainers().stream().filter(x -> Workloads.imageName(x).equals(sidecar))
                     .findFirst().orElseThrow();
             Set<Permission> needed = new TreeSet<>();
             UPSTREAM.stream().filter(r -> r.sidecar().equals(sidecar) && !r.namespaced()
-                    && needed(r, c, base, Set.of())).forEach(r -> needed.add(r.permission()));
+                    && needed(r, c, objects, Set.of())).forEach(r -> needed.add(r.permission()));
             assertThat(expand(role.getRules())).as(role.getMetadata().getName()).isEqualTo(needed);
         }
     }
