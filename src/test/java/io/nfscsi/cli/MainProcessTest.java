@@ -146,7 +146,7 @@ class MainProcessTest {
             Process p = driver("metrics", "unix://" + socket(), dir.resolve("mounts"), "--metrics-address", address);
 
             assertThat(failedStart(p, "metrics")).singleElement().asString()
-                    .contains(" ERROR Main - cannot serve metrics on " + address + ": ")
+                    .startsWith("cannot serve metrics on " + address + ": ")
                     .endsWith("Address already in use");
             assertThat(socket()).as("the socket was never bound").doesNotExist();
         }
@@ -157,9 +157,9 @@ class MainProcessTest {
         Process p = driver("metrics", "unix://" + socket(), dir.resolve("mounts"), "--metrics-address",
                 "127.0.0.1:0");
         awaitServing(p, "metrics");
-        List<String> log = stderr("metrics");
+        List<String> log = klog("metrics").stream().map(LogLines.Text::message).toList();
         int port = log.stream().map(java.util.regex.Pattern.compile(
-                " INFO Main - serving metrics on 127\\.0\\.0\\.1:([0-9]+)$")::matcher)
+                "^serving metrics on 127\\.0\\.0\\.1:([0-9]+)$")::matcher)
                 .filter(java.util.regex.Matcher::find).map(m -> Integer.parseInt(m.group(1))).findFirst()
                 .orElseThrow(() -> new AssertionError("no metrics line in " + log));
         double before = io.nfscsi.testing.Scrape.of("127.0.0.1", port)
