@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.nfscsi.metrics.DriverMetrics;
 import io.nfscsi.testing.Scrape;
 import java.io.BufferedReader;
@@ -90,32 +91,31 @@ class GrafanaDashboardTest {
 
     @Test
     void everyQuery_namesMetricsAndLabelsThatAreExported() {
-        Map<String, Set<String>> exported = exported();
         JsonNode d = dashboard();
-        Map<String, List<String>> problems = new LinkedHashMap<>();
-        List<String> exprs = exprs(d);
-        for (String expr : exprs) {
-            List<String> p = PromQueryNames.check(expr, exported);
-            if (!p.isEmpty()) {
-                problems.put(expr, p);
+        assertThat(problems(d, exported())).as("queries naming what nothing exports").isEmpty();
+        assertThat(exprs(d)).hasSizeGreaterThan(30);
+        assertThat(variables(d).values()).filteredOn(v -> v.path("type").asText().equals("query")).hasSize(3);
+    }
+
+    /** The check of the whole dashboard bites: one misspelt metric in one panel, or in a variable, fails it. */
+    @Test
+    void dashboardCheck_findsOneMisspeltName() {
+        Map<String, Set<String>> exported = exported();
+        ObjectNode panelBroken = (ObjectNode) dashboard();
+        ObjectNode target = (ObjectNode) panelBroken.findValues("targets").get(5).get(0);
+        target.put("expr", target.path("expr").asText().replaceFirst("nfs_csi_\\w+", "nfs_csi_no_such_metric"));
+        assertThat(problems(panelBroken, exported).values())
+                .containsExactly(List.of("metric nfs_csi_no_such_metric is not exported"));
+
+        ObjectNode variableBroken = (ObjectNode) dashboard();
+        for (JsonNode v : variableBroken.path("templating").path("list")) {
+            if (v.path("name").asText().equals("pod")) {
+                ((ObjectNode) v.path("query")).put("query", "label_values(nfs_csi_rpc_handled_total, podname)");
+                ((ObjectNode) v).put("definition", "label_values(nfs_csi_rpc_handled_total, podname)");
             }
         }
-        int queryVariables = 0;
-        for (JsonNode v : variables(d).values()) {
-            if (v.path("type").asText().equals("query")) {
-                queryVariables++;
-                String query = v.path("query").isTextual() ? v.path("query").asText()
-                        : v.path("query").path("query").asText();
-                assertThat(v.path("definition").asText()).as("variable %s", v.path("name")).isEqualTo(query);
-                List<String> p = PromQueryNames.checkVariable(query, exported);
-                if (!p.isEmpty()) {
-                    problems.put(query, p);
-                }
-            }
-        }
-        assertThat(problems).as("queries naming what nothing exports").isEmpty();
-        assertThat(exprs).hasSizeGreaterThan(30);
-        assertThat(queryVariables).isEqualTo(3);
+        assertThat(problems(variableBroken, exported).values())
+                .containsExactly(List.of("nfs_csi_rpc_handled_total has no label podname"));
     }
 
     /** Every metric the driver defines is on the dashboard (so a new metric needs a panel, or a reason). */
@@ -168,6 +168,31 @@ class GrafanaDashboardTest {
                 exported)).as("strings, subqueries and variables hold no names").isEmpty();
         assertThat(PromQueryNames.names("sum by (pod, pool) (a{x=~\"b\"}) / on (pod) group_left c").selectors())
                 .extracting(PromQueryNames.Selector::metric).containsExactly("a", "c");
+    }
+
+    /** Each query or variable of {@code d} that names what {@code exported} lacks, with its problems. */
+    static Map<String, List<String>> problems(JsonNode d, Map<String, Set<String>> exported) {
+        Map<String, List<String>> problems = new LinkedHashMap<>();
+        for (String expr : exprs(d)) {
+            List<String> p = PromQueryNames.check(expr, exported);
+            if (!p.isEmpty()) {
+                problems.put(expr, p);
+            }
+        }
+        for (JsonNode v : variables(d).values()) {
+            if (v.path("type").asText().equals("query")) {
+                String query = v.path("query").isTextual() ? v.path("query").asText()
+                        : v.path("query").path("query").asText();
+                List<String> p = new ArrayList<>(PromQueryNames.checkVariable(query, exported));
+                if (!v.path("definition").asText().equals(query)) {
+                    p.add("definition differs from the query: " + v.path("definition").asText());
+                }
+                if (!p.isEmpty()) {
+                    problems.put(query, p);
+                }
+            }
+        }
+        return problems;
     }
 
     /** Sample name to label names: the driver's (scraped), and the sidecars' (from sidecar-metrics.txt). */
