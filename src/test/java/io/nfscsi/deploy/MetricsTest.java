@@ -3,6 +3,7 @@ package io.nfscsi.deploy;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import io.fabric8.kubernetes.api.model.ConfigMap;
 import io.fabric8.kubernetes.api.model.Container;
 import io.fabric8.kubernetes.api.model.ContainerPort;
 import io.fabric8.kubernetes.api.model.HasMetadata;
@@ -118,6 +119,32 @@ class MetricsTest {
             assertThat(m.getMetadata().getLabels()).containsEntry("release", "kube-prometheus-stack");
             assertThat(m.endpoints()).extracting(Monitors.Endpoint::interval).containsOnly("15s");
         });
+    }
+
+    @Test
+    void chart_grafanaDashboard_rendersAConfigMapForGrafanasSidecar() throws java.io.IOException {
+        assertThat(Workloads.all(Renders.helm(Map.of()), ConfigMap.class)).as("off by default").isEmpty();
+        List<ConfigMap> maps = Workloads.all(Renders.helm(Map.of("metrics.grafanaDashboard.enabled", "true")),
+                ConfigMap.class);
+        assertThat(maps).hasSize(1);
+        ConfigMap map = maps.getFirst();
+        assertThat(map.getMetadata().getName()).isEqualTo("nfs-csi-dashboard");
+        assertThat(map.getMetadata().getNamespace()).isEqualTo(Renders.NAMESPACE);
+        assertThat(map.getMetadata().getLabels()).containsEntry("grafana_dashboard", "1")
+                .containsEntry("app.kubernetes.io/name", "nfs-csi");
+        assertThat(map.getData()).containsOnlyKeys("nfs-csi.json");
+        assertThat(map.getData().get("nfs-csi.json")).as("the dashboard, byte for byte")
+                .isEqualTo(java.nio.file.Files.readString(GrafanaDashboardTest.DASHBOARD));
+
+        ConfigMap moved = Workloads.all(Renders.helm(Map.of("metrics.grafanaDashboard.enabled", "true",
+                "metrics.grafanaDashboard.namespace", "monitoring",
+                "metrics.grafanaDashboard.labels.grafana_dashboard", "nfs",
+                "metrics.grafanaDashboard.annotations.grafana_folder", "Storage")), ConfigMap.class).getFirst();
+        assertThat(moved.getMetadata().getNamespace()).isEqualTo("monitoring");
+        assertThat(moved.getMetadata().getLabels()).containsEntry("grafana_dashboard", "nfs");
+        assertThat(moved.getMetadata().getAnnotations()).containsExactlyEntriesOf(Map.of("grafana_folder", "Storage"));
+        assertThatThrownBy(() -> Renders.helmYaml(Map.of("metrics.grafanaDashboard.namespace", "Monitoring"), null))
+                .hasMessageContaining("namespace");
     }
 
     @Test

@@ -14,6 +14,8 @@ import java.time.Duration;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.Map;
+import java.util.Set;
+import java.util.TreeSet;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
@@ -114,6 +116,17 @@ public final class Scrape {
     /** Whether any sample is named {@code name}. */
     public boolean has(String name) {
         return samples.containsKey(name);
+    }
+
+    /** Every sample name, with the names of the labels its samples carry. */
+    public Map<String, Set<String>> labelNames() {
+        Map<String, Set<String>> out = new HashMap<>();
+        samples.forEach((name, series) -> {
+            Set<String> labels = new TreeSet<>();
+            series.keySet().forEach(l -> labels.addAll(l.keySet()));
+            out.put(name, labels);
+        });
+        return out;
     }
 
     /** The TYPE line of family {@code family}, or null. */
