@@ -66,6 +66,14 @@ class HelmChartTest {
     }
 
     @Test
+    void logFormatJson_rendersTheJsonLogsOverlay() {
+        Map<String, ObjectNode> overlay = KustomizeOverlaysTest.byId(
+                Renders.kustomize(Renders.OVERLAYS.resolve("json-logs")));
+        overlay.remove("Namespace " + Renders.NAMESPACE);
+        assertThat(withoutHelmLabels(Renders.helm(Map.of("logFormat", "json")))).isEqualTo(overlay);
+    }
+
+    @Test
     void driverName_changesEveryPlaceItAppears() {
         String name = "nfs.example.org";
         List<HasMetadata> objects = Renders.helm(Map.of("driverName", name), STORAGE_CLASSES);

@@ -24,6 +24,7 @@ import io.fabric8.kubernetes.api.model.rbac.Subject;
 import io.fabric8.kubernetes.api.model.storage.CSIDriver;
 import io.fabric8.volumesnapshot.api.model.VolumeSnapshotClass;
 import io.nfscsi.cli.Main;
+import io.nfscsi.logging.LogFormat;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.time.Duration;
@@ -32,6 +33,7 @@ import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import org.junit.jupiter.api.Test;
 import picocli.CommandLine;
 
@@ -40,6 +42,54 @@ import picocli.CommandLine;
  * the schema's refusals. {@link DriverChecks} holds on every render that is meant to install.
  */
 class HelmValuesTest {
+
+    /**
+     * The images that take {@code --logging-format=json}: the driver, and each sidecar whose command line at the tag
+     * the manifests use registers the JSON format of Kubernetes' component-base logs (logsapi flags plus the import
+     * of k8s.io/component-base/logs/json/register): kubernetes-csi/external-provisioner #1318 ("Add support for
+     * -logging-format=json", merged 2024-12, so v5.2.0 and later: we use v6.3.0); external-resizer #330 and
+     * cmd/csi-resizer/main.go (v2.2.1); external-snapshotter #1256 and cmd/csi-snapshotter/main.go of the v8 module
+     * (v8.6.0); node-driver-registrar #349, its CHANGELOG-2.11.md (v2.11.0; we use v2.17.0), whose
+     * cmd/csi-node-driver-registrar/main.go also turns LoggingAlphaOptions on; livenessprobe
+     * cmd/livenessprobe/main.go (v2.19.0); external-health-monitor
+     * cmd/csi-external-health-monitor-controller/main.go (v0.18.0). Read from a stored index of public repositories,
+     * whose copies of those files are the tags' neighbours rather than the tagged commits: every copy at and after
+     * the PRs above imports the JSON format. A sidecar added to the manifests must be checked and listed here.
+     */
+    static final Set<String> TAKE_LOGGING_FORMAT = Set.of("nfs-csi", "csi-provisioner",
+            "csi-resizer", "csi-snapshotter", "livenessprobe", "csi-node-driver-registrar",
+            "csi-external-health-monitor-controller");
+
+    @Test
+    void logFormat_reachesEveryContainerOnceAndLast_andTheDefaultPassesNone() {
+        for (PodSpec pod : Workloads.pods(Renders.helm(Map.of("features.healthMonitor", "true")))) {
+            for (Container c : pod.getContainers()) {
+                assertThat(Workloads.flag(c, "logging-format")).as(c.getName()).isEmpty();
+            }
+        }
+        for (String format : List.of("json", "text")) {
+            List<HasMetadata> objects = Renders.helm(Map.of("logFormat", format, "features.healthMonitor", "true"));
+            DriverChecks.all(objects, "/var/lib/kubelet");
+            int containers = 0;
+            for (PodSpec pod : Workloads.pods(objects)) {
+                for (Container c : pod.getContainers()) {
+                    assertThat(TAKE_LOGGING_FORMAT).as("%s takes --logging-format", c.getImage())
+                            .contains(Workloads.imageName(c));
+                    List<String> args = Workloads.args(c);
+                    assertThat(args).as(c.getName()).filteredOn(a -> a.contains("logging-format"))
+                            .containsExactly("--logging-format=" + format);
+                    assertThat(args.getLast()).as(c.getName()).isEqualTo("--logging-format=" + format);
+                    containers++;
+                }
+                assertThat((Object) parse(container(pod, DRIVER)).matchedOptionValue("--logging-format", null))
+                        .isEqualTo(LogFormat.parse(format));
+            }
+            assertThat(containers).as("6 in the controller pod, health monitor included, 3 in the node pod")
+                    .isEqualTo(9);
+        }
+        assertThatThrownBy(() -> Renders.helmYaml(Map.of("node.extraArgs[0]", "--logging-format=json"), null))
+                .hasMessageContaining("logFormat");
+    }
 
     @Test
     void scheduling_perComponent_reachesOnlyItsPod() {
@@ -292,7 +342,8 @@ class HelmValuesTest {
                 "controller.extraArgs[0]", "archive-retention=1h",
                 "controller.tolerations[0].operator", "Sometimes",
                 "rbac.secrets[0].namespace", "Team_A",
-                "serviceAccount.controller", "Controller");
+                "serviceAccount.controller", "Controller",
+                "logFormat", "JSON");
         bad.forEach((key, value) -> assertThatThrownBy(() -> Renders.helmYaml(Map.of(key, value), null))
                 .as("%s=%s", key, value).hasMessageContaining(key.substring(key.lastIndexOf('.') + 1)
                         .replaceAll("\\[\\d+]$", "")));

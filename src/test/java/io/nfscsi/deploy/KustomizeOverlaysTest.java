@@ -5,7 +5,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.fabric8.kubernetes.api.model.Container;
 import io.fabric8.kubernetes.api.model.HasMetadata;
+import io.fabric8.kubernetes.api.model.PodSpec;
 import io.fabric8.kubernetes.api.model.rbac.ClusterRole;
 import io.fabric8.kubernetes.api.model.rbac.ClusterRoleBinding;
 import io.fabric8.kubernetes.api.model.storage.CSIDriver;
@@ -136,6 +138,32 @@ class KustomizeOverlaysTest {
                 .isEqualTo(HealthMonitorTest.SIDECAR);
         containers.remove(containers.size() - 1);
         assertThat(actual).isEqualTo(expected);
+        DriverChecks.all(overlay, KustomizeBaseTest.KUBELET_DIR);
+    }
+
+    /**
+     * The json-logs overlay is the base with {@code --logging-format=json} last in the args of every container of
+     * both pods (each takes it: {@link HelmValuesTest#TAKE_LOGGING_FORMAT}), and nothing else.
+     */
+    @Test
+    void jsonLogs_appendsTheFlagToEveryContainer_andNothingElse() {
+        List<HasMetadata> overlay = Renders.kustomize(Renders.OVERLAYS.resolve("json-logs"));
+        Map<String, ObjectNode> expected = byId(Renders.kustomize(Renders.BASE));
+        int containers = 0;
+        for (String workload : List.of("Deployment nfs-csi/nfs-csi-controller", "DaemonSet nfs-csi/nfs-csi-node")) {
+            for (JsonNode c : expected.get(workload).at("/spec/template/spec/containers")) {
+                ((ArrayNode) c.get("args")).add("--logging-format=json");
+                containers++;
+            }
+        }
+        assertThat(containers).isEqualTo(8);
+        assertThat(byId(overlay)).isEqualTo(expected);
+        for (PodSpec pod : Workloads.pods(overlay)) {
+            for (Container c : pod.getContainers()) {
+                assertThat(HelmValuesTest.TAKE_LOGGING_FORMAT).as("%s takes --logging-format", c.getImage())
+                        .contains(Workloads.imageName(c));
+            }
+        }
         DriverChecks.all(overlay, KustomizeBaseTest.KUBELET_DIR);
     }
 

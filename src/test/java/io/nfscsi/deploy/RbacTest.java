@@ -151,6 +151,7 @@ class RbacTest {
         assertGrantsFit(Renders.kustomize(Renders.OVERLAYS.resolve("health-monitor")), Set.of());
         assertGrantsFit(Renders.kustomize(Renders.OVERLAYS.resolve("prometheus-servicemonitor")), Set.of());
         assertGrantsFit(Renders.kustomize(Renders.OVERLAYS.resolve("prometheus-podmonitor")), Set.of());
+        assertGrantsFit(Renders.kustomize(Renders.OVERLAYS.resolve("json-logs")), Set.of());
     }
 
     @Test

@@ -4,15 +4,19 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import io.nfscsi.csi.v1.Csi;
+import io.nfscsi.testing.Scrape;
 import java.io.IOException;
 import java.io.InputStream;
 import java.lang.module.ModuleDescriptor;
 import java.lang.module.ModuleFinder;
+import java.net.InetAddress;
+import java.net.ServerSocket;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayDeque;
 import java.util.Arrays;
 import java.util.Deque;
+import java.util.List;
 import java.util.Map;
 import java.util.Properties;
 import java.util.Set;
@@ -75,10 +79,35 @@ class JlinkRuntimeTest {
         Set<String> requested = moduleList(TARGET.resolve("runtime-modules.txt"));
 
         assertThat(linked).isEqualTo(withRequirements(requested));
+        // jdk.httpserver: the metrics endpoint (prometheus-metrics-exporter-httpserver); jdk.management, and through
+        // it java.management: the JVM and process metrics (prometheus-metrics-instrumentation-jvm), whose process CPU
+        // time and open descriptors come from com.sun.management's operating-system bean
         assertThat(linked).isSubsetOf(withRequirements(union(jdeps, Set.of("java.logging"))))
-                .contains("java.base", "java.logging", "java.naming", "jdk.unsupported")
+                .contains("java.base", "java.logging", "java.naming", "jdk.unsupported", "jdk.httpserver",
+                        "jdk.management", "java.management")
                 .doesNotContain("java.desktop", "java.sql", "java.xml", "java.compiler", "jdk.compiler",
-                        "java.management", "jdk.jshell");
+                        "jdk.jshell");
+    }
+
+    /** The runtime has what the metrics need: the endpoint answers, with the JVM's and the process's own figures. */
+    @Test
+    void metrics_onRuntime_serveJvmAndProcessFigures() throws Exception {
+        int port;
+        try (ServerSocket free = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+            port = free.getLocalPort();
+        }
+        try (LaunchedDriver driver = LaunchedDriver.start(LAUNCHER, Map.of("JAVA_HOME", RUNTIME.toString(),
+                "NFSCSI_AOT", ""), dir, List.of("--metrics-address=127.0.0.1:" + port))) {
+            Scrape s = Scrape.of("127.0.0.1", port);
+
+            assertThat(s.value("jvm_memory_used_bytes", "area", "heap")).isGreaterThan(0);
+            assertThat(s.value("jvm_threads_current")).isGreaterThan(0);
+            assertThat(s.value("process_cpu_seconds_total")).as("com.sun.management: jdk.management linked")
+                    .isGreaterThan(0);
+            assertThat(s.value("process_open_fds")).as("com.sun.management: jdk.management linked")
+                    .isGreaterThan(0);
+            assertThat(driver.terminate()).as("log:%n%s", driver.log()).isEqualTo(SIGTERM_EXIT);
+        }
     }
 
     @Test

@@ -17,6 +17,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
@@ -48,13 +49,21 @@ final class LaunchedDriver implements AutoCloseable {
      */
     static LaunchedDriver start(Path launcher, Map<String, String> env, Path dir)
             throws IOException, InterruptedException {
+        return start(launcher, env, dir, List.of());
+    }
+
+    /** As {@link #start(Path, Map, Path)}, with more driver flags after the ones it always passes. */
+    static LaunchedDriver start(Path launcher, Map<String, String> env, Path dir, List<String> flags)
+            throws IOException, InterruptedException {
         Files.createDirectories(dir);
         LaunchedDriver driver = new LaunchedDriver(dir.resolve("csi.sock"), dir.resolve("driver.log"));
         // a call while nothing listens loads the client's classes now, so that the start-up figure is the driver's
         driver.probeOnce();
-        ProcessBuilder pb = new ProcessBuilder(List.of(launcher.toString(),
+        List<String> command = new ArrayList<>(List.of(launcher.toString(),
                 "--endpoint", "unix://" + driver.socket, "--nodeid", "image-node",
-                "--working-mount-dir", dir.resolve("mounts").toString()))
+                "--working-mount-dir", dir.resolve("mounts").toString()));
+        command.addAll(flags);
+        ProcessBuilder pb = new ProcessBuilder(command)
                 .redirectErrorStream(true).redirectOutput(driver.log.toFile());
         pb.environment().putAll(env);
         long started = System.nanoTime();
