@@ -57,6 +57,11 @@ public final class RecordFile {
     /** This JVM, in its temporary files' names. */
     private static final String PROCESS = HexFormat.of().formatHex(new SecureRandom().generateSeed(6));
     private static volatile String writer = ANONYMOUS;
+    /**
+     * Called with the temporary file between its write and its rename or link: where a test stands in for a kill.
+     * Nothing else sets it.
+     */
+    static volatile java.util.function.Consumer<Path> beforePlacing = t -> {};
 
     /** A record file that exists but does not parse: hand-edited or damaged. */
     public static final class DamagedException extends IOException {
@@ -95,6 +100,11 @@ public final class RecordFile {
         writer = label(replicaId);
     }
 
+    /** Back to a process that has named no writer; for tests. */
+    static void forgetWriter() {
+        writer = ANONYMOUS;
+    }
+
     /** Writes (or replaces) the record in {@code file}, atomically; creates missing parent directories. */
     public static void write(Path file, Properties record, String comment) throws IOException {
         writeBytes(file, text(record, comment));
@@ -104,6 +114,7 @@ public final class RecordFile {
     public static void writeBytes(Path file, byte[] bytes) throws IOException {
         Path temp = writeTemporary(file, bytes);
         try {
+            beforePlacing.accept(temp);
             checkNotAbandoned(file);
             Files.move(temp, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
         } finally {
@@ -126,6 +137,7 @@ public final class RecordFile {
     public static boolean claimBytes(Path file, byte[] bytes) throws IOException {
         Path temp = writeTemporary(file, bytes);
         try {
+            beforePlacing.accept(temp);
             checkNotAbandoned(file);
             Files.createLink(file, temp);
         } catch (FileAlreadyExistsException e) {
@@ -158,6 +170,12 @@ public final class RecordFile {
      */
     public static java.util.List<Path> removeAbandoned(Path dir, String replicaId, Instant now, Duration maxAge)
             throws IOException {
+        return removeAbandoned(dir, replicaId, PROCESS, now, maxAge);
+    }
+
+    /** {@link #removeAbandoned(Path, String, Instant, Duration)} as the process {@code process} would; for tests. */
+    static java.util.List<Path> removeAbandoned(Path dir, String replicaId, String process, Instant now,
+                                                Duration maxAge) throws IOException {
         java.util.List<Path> removed = new java.util.ArrayList<>();
         String earlier = label(replicaId);
         try (DirectoryStream<Path> temps = Files.newDirectoryStream(dir, ".*" + TEMP_SUFFIX)) {
@@ -172,7 +190,7 @@ public final class RecordFile {
                     continue;
                 }
                 String[] parts = parts(t.getFileName().toString());
-                boolean deadProcess = parts != null && parts[2].equals(earlier) && !parts[1].equals(PROCESS);
+                boolean deadProcess = parts != null && parts[2].equals(earlier) && !parts[1].equals(process);
                 boolean old = Duration.between(a.lastModifiedTime().toInstant(), now).compareTo(maxAge) > 0;
                 if ((deadProcess || old) && Files.deleteIfExists(t)) {
                     removed.add(t);
