@@ -44,8 +44,9 @@ import java.util.concurrent.ThreadLocalRandom;
  * controller replica's {@code --replica-id} ({@link #identifyWriter}). {@link #removeAbandoned} removes only what
  * no live writer will rename or link: the files of another process of the same replica, which is dead, since two
  * processes never run with one replica id at once; and files of any writer older than a bound far beyond the
- * seconds one write takes (a writer stalled that long has been given up on by its caller, whose interrupted thread
- * does not rename or link any more).
+ * seconds one write takes: a writer stalled that long has been given up on by its caller, and its interrupted
+ * thread does not rename or link any more (were it past that check, its rename or link would fail and write
+ * nothing, never half a record).
  */
 public final class RecordFile {
 
@@ -55,7 +56,7 @@ public final class RecordFile {
     /** The writer of a process that has not named one: never a replica id, which has no '='. */
     private static final String ANONYMOUS = "=anonymous";
     /** This JVM, in its temporary files' names. */
-    private static final String PROCESS = HexFormat.of().formatHex(new SecureRandom().generateSeed(6));
+    private static final String PROCESS = randomHex(6);
     private static volatile String writer = ANONYMOUS;
     /**
      * Called with the temporary file between its write and its rename or link: where a test stands in for a kill.
@@ -221,6 +222,12 @@ public final class RecordFile {
         String[] parts = fileName.substring(1, fileName.length() - TEMP_SUFFIX.length()).split("\\.", 3);
         return parts.length == 3 && parts[0].length() == 16 && parts[1].length() == PROCESS.length()
                 && isHex(parts[0]) && isHex(parts[1]) && !parts[2].isEmpty() ? parts : null;
+    }
+
+    private static String randomHex(int bytes) {
+        byte[] b = new byte[bytes];
+        new SecureRandom().nextBytes(b);
+        return HexFormat.of().formatHex(b);
     }
 
     private static boolean isHex(String s) {
