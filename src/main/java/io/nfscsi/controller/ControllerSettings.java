@@ -3,6 +3,7 @@ package io.nfscsi.controller;
 import io.nfscsi.error.CsiException;
 import io.nfscsi.concurrent.BoundedIo;
 import io.nfscsi.concurrent.TreeWorkPool;
+import io.nfscsi.fs.RecordFile;
 import io.nfscsi.metrics.DriverMetrics;
 import io.nfscsi.mount.Mounter;
 import io.nfscsi.volume.MountOptions;
@@ -160,8 +161,11 @@ public record ControllerSettings(Path workingMountDir, Mounter mounter, BoundedI
     SharePool pool(Owners owners) {
         KnownShares known = KnownShares.load(workingMountDir, shares.stream()
                 .map(s -> new SharePool.ShareKey(s.source(), s.mountOptions())).toList());
+        // this process's temporary files on the shares name this replica, so that its next process removes them
+        RecordFile.identifyWriter(owners.replica());
         SharePool pool = new SharePool(workingMountDir, mounter, io, clock, shareIdleTimeout, mountPerRequest,
-                shareCheckInterval, known, metrics);
+                shareCheckInterval, known, metrics,
+                java.util.Optional.of(new InterruptedWrites(owners.replica(), clock, owners.staleAfter())));
         metrics.sharePool("controller", pool::mountedShares, pool::leases);
         pool.unmountLeftovers();
         ScheduledExecutorService background = Executors.newSingleThreadScheduledExecutor(

@@ -132,14 +132,18 @@ final class KnownShares {
 
     /**
      * Removes the temporary files of writes that a killed process left: the working directory is this process's
-     * alone, so no other writer can be in the middle of one, and the file they were to replace is intact.
+     * alone (its mounts are directories, never touched here), so no other writer can be in the middle of one, and
+     * the file they were to replace is intact. Temporary files are named after their writer, not after the file
+     * (see {@link RecordFile}), so every one here is removed, whatever its naming.
      */
     private static void removeInterruptedWrites(Path f) {
-        try (java.nio.file.DirectoryStream<Path> temps = Files.newDirectoryStream(f.getParent(),
-                "." + FILE + ".*.tmp")) {
+        try (java.nio.file.DirectoryStream<Path> temps = Files.newDirectoryStream(f.getParent(), ".*.tmp")) {
             for (Path t : temps) {
-                Files.deleteIfExists(t);
-                log.info("removed {}: a write of the known shares that a crash interrupted", t);
+                if (RecordFile.isTemporary(t.getFileName().toString())
+                        && Files.isRegularFile(t, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
+                    Files.deleteIfExists(t);
+                    log.info("removed {}: a write of the known shares that a crash interrupted", t);
+                }
             }
         } catch (NoSuchFileException e) {
             // a new working directory: nothing was written yet

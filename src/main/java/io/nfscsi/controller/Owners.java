@@ -2,16 +2,15 @@ package io.nfscsi.controller;
 
 import io.nfscsi.concurrent.Deadline;
 import io.nfscsi.error.CsiException;
+import io.nfscsi.fs.RecordFile;
 import io.nfscsi.volume.VolumeId;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.DirectoryStream;
-import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
-import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.BasicFileAttributes;
 import java.nio.file.attribute.FileTime;
 import java.security.MessageDigest;
@@ -44,6 +43,8 @@ import org.slf4j.LoggerFactory;
  * records, and their owners find their files gone at their next heartbeat.
  * <p>
  * What the taker cleans is the caller's business; {@link Ownership#previous()} says whether there was an owner.
+ * A record is written whole to a temporary file that is then linked; a crash between the two leaves that file,
+ * which {@link InterruptedWrites} removes.
  */
 final class Owners {
 
@@ -180,7 +181,7 @@ final class Owners {
             mine = new OwnerRecord(subject, replica, instance, UUID.randomUUID().toString(), generation,
                     clock.instant());
             Path file = dir.resolve(key + "." + generation);
-            if (link(dir, file, mine)) {
+            if (link(file, mine)) {
                 seen.remove(file);
                 heartbeat(file);
                 current.ifPresent(c -> removeOlder(dir, key, generation));
@@ -293,28 +294,20 @@ final class Owners {
         }
     }
 
-    /** Links a complete record to {@code file}; false when the name exists with another record (a rival won). */
-    private static boolean link(Path dir, Path file, OwnerRecord record) {
-        Path temp = dir.resolve("." + UUID.randomUUID() + ".tmp");
+    /**
+     * Links a complete record to {@code file}; false when the name exists with another record (a rival won). The
+     * record is a {@link RecordFile#claimBytes claim}: its temporary file is named after this replica, so that a
+     * crash between writing and removing it leaves nothing for good ({@link InterruptedWrites}).
+     */
+    private static boolean link(Path file, OwnerRecord record) {
         try {
-            Files.createDirectories(dir);
-            Files.writeString(temp, record.format(), StandardCharsets.UTF_8, StandardOpenOption.CREATE_NEW,
-                    StandardOpenOption.WRITE, StandardOpenOption.SYNC);
-            try {
-                Files.createLink(file, temp);
+            if (RecordFile.claimBytes(file, record.format().getBytes(StandardCharsets.UTF_8))) {
                 return true;
-            } catch (FileAlreadyExistsException e) {
-                // a retransmitted link that had succeeded answers EEXIST too: the record says whose it is
-                return readToken(file).map(record.token()::equals).orElse(false);
             }
+            // a retransmitted link that had succeeded answers EEXIST too: the record says whose it is
+            return readToken(file).map(record.token()::equals).orElse(false);
         } catch (IOException e) {
             throw new CsiException.Internal("cannot write the owner record " + file + ": " + e, e);
-        } finally {
-            try {
-                Files.deleteIfExists(temp);
-            } catch (IOException e) {
-                log.debug("could not remove {}: {}", temp, e.toString());
-            }
         }
     }
 

@@ -129,6 +129,7 @@ final class SharePool {
     private final Map<NfsSource, BoundedIo.Lane> lanes = new ConcurrentHashMap<>();
     private final KnownShares known;
     private final DriverMetrics metrics;
+    private final Optional<InterruptedWrites> interrupted;
     private final AtomicLong mounts = new AtomicLong();
     /** Leases on pooled shares open now (per-request mounts are not counted). */
     private final java.util.concurrent.atomic.AtomicInteger leases = new java.util.concurrent.atomic.AtomicInteger();
@@ -147,6 +148,14 @@ final class SharePool {
     /** @param metrics counts the health checks refused because the last one is still blocked */
     SharePool(Path workingDir, Mounter mounter, BoundedIo io, Clock clock, Duration idleTimeout, boolean perRequest,
               Duration checkInterval, KnownShares known, DriverMetrics metrics) {
+        this(workingDir, mounter, io, clock, idleTimeout, perRequest, checkInterval, known, metrics, Optional.empty());
+    }
+
+    /** @param interrupted sweeps each share through a lease when it is due; empty: shares are never swept */
+    SharePool(Path workingDir, Mounter mounter, BoundedIo io, Clock clock, Duration idleTimeout, boolean perRequest,
+              Duration checkInterval, KnownShares known, DriverMetrics metrics,
+              Optional<InterruptedWrites> interrupted) {
+        this.interrupted = interrupted;
         this.metrics = metrics;
         this.known = known;
         this.checkInterval = checkInterval;
@@ -179,19 +188,36 @@ final class SharePool {
     }
 
     private Lease acquire(ShareKey key, Deadline deadline, boolean remember) {
-        if (perRequest) {
-            Lease lease = acquireForOneRequest(key, deadline);
-            if (remember) {
-                known.learn(key);
-            }
-            return lease;
+        Lease lease = perRequest ? acquireForOneRequest(key, deadline) : acquirePooled(key, deadline, remember);
+        if (perRequest && remember) {
+            known.learn(key);
         }
+        interrupted.filter(w -> w.due(key.share())).ifPresent(w -> sweep(w, lease, deadline));
+        return lease;
+    }
+
+    /**
+     * Removes what writes that a killed process interrupted left on the share. A failure is logged and the call goes
+     * on: the files cost only space, and the next lease sweeps again.
+     */
+    private static void sweep(InterruptedWrites w, Lease lease, Deadline deadline) {
+        try {
+            lease.io("removing the temporary files of interrupted writes", deadline,
+                    root -> w.sweep(lease.key().share(), root));
+        } catch (RuntimeException e) {
+            w.failed(lease.key().share());
+            log.warn("share {}: could not remove the temporary files of interrupted writes: {}", lease.key().share(),
+                    e.getMessage());
+        }
+    }
+
+    private Lease acquirePooled(ShareKey key, Deadline deadline, boolean remember) {
         Entry e = entries.computeIfAbsent(key, k -> new Entry(k, workingDir.resolve(k.directoryName()), clock.instant()));
         lock(e, deadline);
         try {
             if (entries.get(key) != e) {
                 // the reaper retired this entry while we waited for it
-                return acquire(key, deadline, remember);
+                return acquirePooled(key, deadline, remember);
             }
             ensureMounted(e, deadline);
             // only a share that mounted is remembered: a mistyped server in a request is not listed forever

@@ -49,16 +49,19 @@ class KnownSharesTest {
     @Test
     void load_removesTheTemporaryFileOfAWriteACrashInterrupted_keepsTheFile() throws Exception {
         KnownShares.load(work, List.of()).learn(key("/a"));
+        // as a killed process leaves them, named after its replica and process, or (older versions) the file
+        Files.writeString(work.resolve(".00112233445566aa.aabbccddeeff.replica-a.tmp"), "nfs.example.com:/half");
         Files.writeString(work.resolve("." + KnownShares.FILE + ".0b7c6a1e-3c55-4d5e-9a3b-1f0e2d4c5b6a.tmp"),
                 "nfs.example.com:/half");
         Files.writeString(work.resolve("unrelated.tmp"), "x");
+        Files.createDirectory(work.resolve(".a-directory.tmp"));
 
         KnownShares after = KnownShares.load(work, List.of());
 
         assertThat(after.all()).containsExactly(key("/a"));
         try (Stream<Path> files = Files.list(work)) {
             assertThat(files).extracting(p -> p.getFileName().toString())
-                    .containsExactlyInAnyOrder(KnownShares.FILE, "unrelated.tmp");
+                    .containsExactlyInAnyOrder(KnownShares.FILE, "unrelated.tmp", ".a-directory.tmp");
         }
     }
 
