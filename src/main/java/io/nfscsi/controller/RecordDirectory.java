@@ -318,19 +318,21 @@ final class RecordDirectory<T> {
                 return Optional.empty();
             }
             byte[] file = bytes(name + SUFFIX);
-            DirCalls.Stat stat;
-            try {
-                stat = calls.stat(dirFd, file, name);
-            } catch (ErrnoException e) {
-                if (e.errno() == ErrnoException.ENOENT) {
-                    on.records.remove(name);
-                    return Optional.empty();
-                }
-                throw internal(name, e);
-            }
             Cached<T> cached = on.records.get(name);
-            if (cached != null && cached.sameFile(stat)) {
-                return Optional.ofNullable(cached.value());
+            if (cached != null) {
+                DirCalls.Stat stat;
+                try {
+                    stat = calls.stat(dirFd, file, name);
+                } catch (ErrnoException e) {
+                    if (e.errno() == ErrnoException.ENOENT) {
+                        on.records.remove(name);
+                        return Optional.empty();
+                    }
+                    throw internal(name, e);
+                }
+                if (cached.sameFile(stat)) {
+                    return Optional.ofNullable(cached.value());
+                }
             }
             Cached<T> read = read(name, file);
             if (read == null) {
@@ -361,7 +363,7 @@ final class RecordDirectory<T> {
                     log.warn("ListVolumes: {} record {} on {} is not a regular file; skipping it", what, name, share);
                     return Cached.of(stat, null);
                 }
-                bytes = readAll(fd, name);
+                bytes = readAll(fd, stat.size(), name);
             } catch (ErrnoException e) {
                 throw internal(name, e);
             } finally {
@@ -381,23 +383,24 @@ final class RecordDirectory<T> {
             return Cached.of(stat, value);
         }
 
-        /** The whole file; null when it is larger than any record (damaged, or not ours). */
-        private byte[] readAll(int fd, String name) throws ErrnoException {
-            byte[] buf = new byte[4096];
+        /**
+         * The whole file, {@code size} bytes as fstat said (a record file is never written after it is renamed into
+         * place, so no read past them is needed to find its end); null when it is larger than any record.
+         */
+        private byte[] readAll(int fd, long size, String name) throws ErrnoException {
+            if (size > MAX_RECORD_BYTES) {
+                return null;
+            }
+            byte[] buf = new byte[(int) size];
             int n = 0;
-            while (true) {
-                if (n == buf.length) {
-                    if (buf.length >= MAX_RECORD_BYTES) {
-                        return null;
-                    }
-                    buf = Arrays.copyOf(buf, buf.length * 2);
-                }
+            while (n < buf.length) {
                 int r = calls.read(fd, buf, n, buf.length - n, name);
                 if (r <= 0) {
                     return Arrays.copyOf(buf, n);
                 }
                 n += r;
             }
+            return buf;
         }
 
         /**
