@@ -421,6 +421,36 @@ class ControllerListsTest {
     }
 
     @Test
+    void listVolumes_wholeListingAndPages_agreeOnEachCondition() throws Exception {
+        start(work);
+        List<String> names = List.of("pvc-flat", "pvc-gone", "pvc-file", "pvc-nested", "pvc-nested-gone");
+        for (String name : names) {
+            controller.createVolume(ControllerServiceTest.create(name, "share", "/a", "subDir",
+                    name.startsWith("pvc-nested") ? "team/x/" + name : name).build());
+        }
+        Path a = exports.resolve("a");
+        Files.delete(a.resolve("pvc-gone"));
+        Files.delete(a.resolve("pvc-file"));
+        Files.writeString(a.resolve("pvc-file"), "not a directory");
+        Files.delete(a.resolve("team/x/pvc-nested-gone"));
+
+        var whole = controller.listVolumes(Csi.ListVolumesRequest.getDefaultInstance()).getEntriesList();
+        List<Boolean> abnormal = whole.stream().map(e -> e.getStatus().getVolumeCondition().getAbnormal()).toList();
+        assertThat(whole).extracting(e -> e.getVolume().getVolumeContextMap().get("subDir"))
+                .containsExactly("pvc-file", "pvc-flat", "pvc-gone", "team/x/pvc-nested", "team/x/pvc-nested-gone");
+        assertThat(abnormal).containsExactly(true, false, true, false, true);
+        List<Boolean> paged = new ArrayList<>();
+        String token = "";
+        do {
+            var page = controller.listVolumes(Csi.ListVolumesRequest.newBuilder().setMaxEntries(2)
+                    .setStartingToken(token).build());
+            page.getEntriesList().forEach(e -> paged.add(e.getStatus().getVolumeCondition().getAbnormal()));
+            token = page.getNextToken();
+        } while (!token.isEmpty());
+        assertThat(paged).isEqualTo(abnormal);
+    }
+
+    @Test
     void lists_tokenOfTheEarlierIdOrder_isAborted() throws Exception {
         start(work);
         var a = create("pvc-0", "/a");
