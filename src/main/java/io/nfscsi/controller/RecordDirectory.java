@@ -170,6 +170,9 @@ final class RecordDirectory<T> {
                         result.add(fill(List.copyOf(seen.keySet()), Optional.empty(), want,
                                 name -> remembered.entry(share, seen.get(name), e)));
                     });
+            if (result.isEmpty()) {
+                continue; // no longer a known share
+            }
             Filled<R> filled = result.getFirst();
             entries.addAll(filled.entries());
             if (filled.lastName() != null) {

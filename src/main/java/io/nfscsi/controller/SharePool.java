@@ -273,6 +273,9 @@ final class SharePool {
             candidates.remove(mounted);
             candidates.addFirst(mounted);
         });
+        if (candidates.isEmpty()) {
+            return; // forgotten since the caller looked (more shares learned than are kept): nothing to visit
+        }
         try (Lease lease = acquireFirst(candidates, forShare)) {
             work.run(share, lease, forShare);
         } catch (RuntimeException e) {
