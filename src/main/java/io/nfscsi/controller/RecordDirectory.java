@@ -71,9 +71,13 @@ final class RecordDirectory<T> {
         }
     }
 
+    /** A directory's record names, as it returned them and sorted; one value, so that readers see a matching pair. */
+    private record Names(List<String> unsorted, List<String> sorted) {}
+
     /** What this controller knows of the directory on one share. */
     private static final class OnShare<T> {
-        volatile List<String> names = List.of();
+        /** The names of the last directory read, sorted and as the directory returned them. */
+        volatile Names names = new Names(List.of(), List.of());
         final Map<String, Cached<T>> records = new ConcurrentHashMap<>();
     }
 
@@ -233,7 +237,7 @@ final class RecordDirectory<T> {
         if (on == null) {
             return out;
         }
-        for (String name : on.names) {
+        for (String name : on.names.sorted()) {
             if (after.isPresent() && name.compareTo(after.get()) <= 0) {
                 continue;
             }
@@ -316,12 +320,19 @@ final class RecordDirectory<T> {
                     }
                 }
             }
-            names.sort(null);
-            on.names = List.copyOf(names);
-            if (!on.records.isEmpty()) {
-                on.records.keySet().retainAll(new HashSet<>(names));
+            Names last = on.names;
+            if (names.equals(last.unsorted())) {
+                // the directory as it was: its sorted names, and the cache's keys, are still right
+                return last.sorted();
             }
-            return on.names;
+            List<String> sorted = new ArrayList<>(names);
+            sorted.sort(null);
+            List<String> read = List.copyOf(sorted);
+            on.names = new Names(names, read);
+            if (!on.records.isEmpty()) {
+                on.records.keySet().retainAll(new HashSet<>(read));
+            }
+            return read;
         }
 
         /**
