@@ -71,6 +71,11 @@ public final class ControllerService extends ControllerGrpc.ControllerImplBase {
     }
 
     /** The controller of a driver started with these settings. */
+    /** The domain class behind the volume calls; for tests in this package. */
+    Provisioner provisioner() {
+        return provisioner;
+    }
+
     public static ControllerService create(ControllerSettings settings) {
         Owners owners = settings.fencing().owners(settings.clock());
         SharePool pool = settings.pool(owners);
@@ -187,26 +192,23 @@ public final class ControllerService extends ControllerGrpc.ControllerImplBase {
         if (req.getMaxEntries() < 0) {
             throw new CsiException.InvalidArgument("max_entries must not be negative");
         }
-        Optional<String> after = decodeToken(req.getStartingToken(), SNAPSHOT_TOKEN);
-        List<Snapshots.Status> all;
+        Optional<RecordDirectory.Position> after = decodeToken(req.getStartingToken(), SNAPSHOT_TOKEN);
+        RecordDirectory.Page<Snapshots.Status> page;
         if (!req.getSnapshotId().isEmpty()) {
-            all = parseSnapshot(req.getSnapshotId()).flatMap(this::snapshotIfItsShareExists)
-                    .map(List::of).orElse(List.of());
+            // one snapshot: a page of it, or of nothing when the token's position is at or past it
+            page = new RecordDirectory.Page<>(parseSnapshot(req.getSnapshotId())
+                    .flatMap(this::snapshotIfItsShareExists)
+                    .filter(s -> req.getSourceVolumeId().isEmpty() || s.sourceVolumeId().equals(req.getSourceVolumeId()))
+                    .filter(s -> after.isEmpty() || position(s.id()).compareTo(after.get()) > 0)
+                    .map(List::of).orElse(List.of()), Optional.empty());
         } else {
-            all = snapshots.list(deadline());
+            page = snapshots.list(after, req.getMaxEntries(), req.getSourceVolumeId(), deadline());
         }
-        if (!req.getSourceVolumeId().isEmpty()) {
-            all = all.stream().filter(s -> s.sourceVolumeId().equals(req.getSourceVolumeId())).toList();
-        }
-        int start = startAfter(after, all.stream().map(s -> s.id().format()).toList());
-        int end = pageEnd(start, req.getMaxEntries(), all.size());
         var response = Csi.ListSnapshotsResponse.newBuilder();
-        for (Snapshots.Status s : all.subList(start, end)) {
+        for (Snapshots.Status s : page.entries()) {
             response.addEntries(Csi.ListSnapshotsResponse.Entry.newBuilder().setSnapshot(snapshot(s)));
         }
-        if (end < all.size()) {
-            response.setNextToken(encodeToken(SNAPSHOT_TOKEN, all.get(end - 1).id().format()));
-        }
+        page.next().ifPresent(p -> response.setNextToken(encodeToken(SNAPSHOT_TOKEN, p)));
         reply.onNext(response.build());
         reply.onCompleted();
     }
@@ -287,21 +289,9 @@ public final class ControllerService extends ControllerGrpc.ControllerImplBase {
         return List.of();
     }
 
-    /** Where a page of at most {@code maxEntries} (0: no limit) starting at {@code start} ends; never overflows. */
-    static int pageEnd(int start, int maxEntries, int size) {
-        return maxEntries == 0 ? size : (int) Math.min(size, (long) start + maxEntries);
-    }
-
-    /**
-     * Where the page after {@code after} starts in {@code sortedIds}: at the first ID greater than it. The entry the
-     * token names may have been deleted since; the next page still starts where it would have.
-     */
-    static int startAfter(Optional<String> after, List<String> sortedIds) {
-        if (after.isEmpty()) {
-            return 0;
-        }
-        int at = java.util.Collections.binarySearch(sortedIds, after.get());
-        return at >= 0 ? at + 1 : -at - 1;
+    /** Where a snapshot is in ListSnapshots' order. */
+    private static RecordDirectory.Position position(SnapshotId id) {
+        return new RecordDirectory.Position(id.shareSource().format(), id.name());
     }
 
     @Override
@@ -393,20 +383,16 @@ public final class ControllerService extends ControllerGrpc.ControllerImplBase {
         if (req.getMaxEntries() < 0) {
             throw new CsiException.InvalidArgument("max_entries must not be negative");
         }
-        Optional<String> after = decodeToken(req.getStartingToken(), VOLUME_TOKEN);
-        List<Provisioner.Listed> all = provisioner.list(deadline());
-        int start = startAfter(after, all.stream().map(v -> v.id().format()).toList());
-        int end = pageEnd(start, req.getMaxEntries(), all.size());
+        Optional<RecordDirectory.Position> after = decodeToken(req.getStartingToken(), VOLUME_TOKEN);
+        var page = provisioner.list(after, req.getMaxEntries(), deadline());
         var response = Csi.ListVolumesResponse.newBuilder();
-        for (Provisioner.Listed v : all.subList(start, end)) {
+        for (Provisioner.Listed v : page.entries()) {
             response.addEntries(Csi.ListVolumesResponse.Entry.newBuilder()
                     .setVolume(volume(v))
                     .setStatus(Csi.ListVolumesResponse.VolumeStatus.newBuilder()
                             .setVolumeCondition(condition(v))));
         }
-        if (end < all.size()) {
-            response.setNextToken(encodeToken(VOLUME_TOKEN, all.get(end - 1).id().format()));
-        }
+        page.next().ifPresent(p -> response.setNextToken(encodeToken(VOLUME_TOKEN, p)));
         reply.onNext(response.build());
         reply.onCompleted();
     }
@@ -520,16 +506,18 @@ public final class ControllerService extends ControllerGrpc.ControllerImplBase {
         return Deadlines.forCall(UNBOUNDED_CALL);
     }
 
-    /** A paging token: the kind of list and the last ID of the page, base64url. */
-    static String encodeToken(String kind, String lastId) {
-        return Base64.getUrlEncoder().withoutPadding().encodeToString((kind + lastId).getBytes(StandardCharsets.UTF_8));
+    /** A paging token: the kind of list and the position of the page's last entry, base64url. */
+    static String encodeToken(String kind, RecordDirectory.Position last) {
+        return Base64.getUrlEncoder().withoutPadding().encodeToString((kind + last.format())
+                .getBytes(StandardCharsets.UTF_8));
     }
 
     /**
-     * The last ID of the previous page; empty for no token. A token this driver did not issue for this kind of
-     * list is ABORTED, the spec's code for an invalid {@code starting_token}: the caller lists again from the start.
+     * The position of the previous page's last entry; empty for no token. A token this driver did not issue for
+     * this kind of list (or issued before the lists were ordered by position) is ABORTED, the spec's code for an
+     * invalid {@code starting_token}: the caller lists again from the start.
      */
-    static Optional<String> decodeToken(String token, String kind) {
+    static Optional<RecordDirectory.Position> decodeToken(String token, String kind) {
         if (token.isEmpty()) {
             return Optional.empty();
         }
@@ -542,9 +530,10 @@ public final class ControllerService extends ControllerGrpc.ControllerImplBase {
         } catch (IllegalArgumentException | java.nio.charset.CharacterCodingException e) {
             throw new CsiException.Aborted("starting_token is not one this driver issued: it does not decode");
         }
-        if (!decoded.startsWith(kind) || decoded.length() == kind.length()) {
+        if (!decoded.startsWith(kind)) {
             throw new CsiException.Aborted("starting_token is not one this driver issued for this list");
         }
-        return Optional.of(decoded.substring(kind.length()));
+        return Optional.of(RecordDirectory.Position.parse(decoded.substring(kind.length())).orElseThrow(
+                () -> new CsiException.Aborted("starting_token is not one this driver issues: it names no position")));
     }
 }

@@ -67,8 +67,12 @@ final class Provisioner {
     private final Jobs jobs;
     /** Fences fills and deletes against other controller replicas. */
     private final Owners owners;
-    /** What ListVolumes last found on each share, to report while the share is unreachable; not kept on restart. */
-    private final Map<NfsSource, List<Listed>> lastListed = new java.util.concurrent.ConcurrentHashMap<>();
+    /**
+     * The volume records ListVolumes has read, kept while their files stay the same; also what it reports while a
+     * share is unreachable. Not kept on restart.
+     */
+    private final RecordDirectory<Listed> volumeRecords =
+            new RecordDirectory<>(VolumeRecords.DIRECTORY, "volume", Provisioner::recorded);
     private Snapshots snapshots;
 
     Provisioner(SharePool pool, Clock clock, OnDelete defaultOnDelete, Duration mountTimeout,
@@ -614,44 +618,36 @@ final class Provisioner {
     }
 
     /**
-     * Every volume with a record on the known shares ({@link SharePool#known}), sorted by ID. A record that does
-     * not read is skipped and logged. A share that cannot be mounted is logged and skipped too, but the volumes
-     * this controller last listed on it stay in the list, abnormal, with the reason.
+     * A page of the volumes with a record on the known shares ({@link SharePool#known}), in {@link
+     * RecordDirectory.Position} order: at most {@code maxEntries} (0: all) after {@code after}. Only the records of
+     * the page are read, and a record already read is read again only when its file was replaced
+     * ({@link RecordDirectory}); each volume's condition (is its directory there) is looked at live. A record that
+     * does not read is skipped and logged. A share that cannot be mounted is logged and skipped too, but the volumes
+     * this controller last read on it stay in the list, abnormal, with the reason.
      */
-    List<Listed> list(Deadline deadline) {
-        List<Listed> out = new ArrayList<>();
-        pool.eachKnownShare(SharePool.halfOfRemaining(deadline, mountTimeout), (share, lease, forShare) -> {
-            List<Listed> onShare = lease.io("listing the volumes", forShare, root -> listOn(share, root));
-            lastListed.put(share, List.copyOf(onShare));
-            out.addAll(onShare);
-        }, (share, e) -> {
-            List<Listed> before = lastListed.getOrDefault(share, List.of());
-            log.warn("ListVolumes: share {} is skipped: {}; {} volumes listed on it before are reported abnormal",
-                    share, e.getMessage(), before.size());
-            for (Listed v : before) {
-                out.add(new Listed(v.id(), v.capacityBytes(), v.volumeContext(), true,
-                        "share " + share + " is unreachable: " + e.getMessage()));
-            }
-        });
-        out.sort(Comparator.comparing(l -> l.id().format()));
-        return out;
+    RecordDirectory.Page<Listed> list(Optional<RecordDirectory.Position> after, int maxEntries, Deadline deadline) {
+        return volumeRecords.page(pool, SharePool.halfOfRemaining(deadline, mountTimeout), after, maxEntries,
+                "listing the volumes", (on, v) -> {
+                    boolean present = on.isDirectory(v.id().subDir());
+                    return Optional.of(new Listed(v.id(), v.capacityBytes(), v.volumeContext(), !present,
+                            present ? "directory present" : "directory " + v.id().subDir()
+                                    + " is missing, or no longer a directory"));
+                }, (share, v, e) -> Optional.of(new Listed(v.id(), v.capacityBytes(), v.volumeContext(), true,
+                        "share " + share + " is unreachable: " + e.getMessage())),
+                (share, e) -> log.warn("ListVolumes: share {} is skipped: {}; the volumes read on it before are "
+                        + "reported abnormal", share, e.getMessage()));
     }
 
-    /** The volumes recorded on one share. */
-    private static List<Listed> listOn(NfsSource share, Path root) {
-        List<Listed> onShare = new ArrayList<>();
-        for (Record r : VolumeRecords.list(root)) {
-            try {
-                VolumeId id = VolumeId.create(share.server(), share.path(), r.subDir(), r.name(), r.onDelete());
-                boolean present = Files.isDirectory(SafePaths.resolveUnder(root, r.subDir()),
-                        LinkOption.NOFOLLOW_LINKS);
-                onShare.add(new Listed(id, r.capacityBytes(), contextOf(id, Optional.of(r)), !present,
-                        present ? "directory present" : "directory " + r.subDir() + " is missing"));
-            } catch (RuntimeException e) {
-                log.warn("ListVolumes: skipping the record of {} on {}: {}", r.name(), share, e.getMessage());
-            }
-        }
-        return onShare;
+    /** Volume record files ListVolumes has read since start (one used again from memory is not counted). */
+    long volumeRecordsRead() {
+        return volumeRecords.filesRead();
+    }
+
+    /** A volume record as the list shows it, but for the condition, which is looked at on every listing. */
+    private static Listed recorded(NfsSource share, String file, java.util.Properties p) {
+        Record r = VolumeRecords.decode(p);
+        VolumeId id = VolumeId.create(share.server(), share.path(), r.subDir(), r.name(), r.onDelete());
+        return new Listed(id, r.capacityBytes(), contextOf(id, Optional.of(r)), false, "");
     }
 
     /** Bytes available on the share. */

@@ -289,17 +289,36 @@ final class SharePool {
             byShare.computeIfAbsent(key.share(), s -> new ArrayList<>()).add(key);
         }
         for (var share : byShare.entrySet()) {
-            List<ShareKey> candidates = new ArrayList<>(share.getValue());
-            anyMounted(share.getKey()).ifPresent(mounted -> {
-                candidates.remove(mounted);
-                candidates.addFirst(mounted);
-            });
-            Deadline forShare = deadline.get();
-            try (Lease lease = acquireFirst(candidates, forShare)) {
-                work.run(share.getKey(), lease, forShare);
-            } catch (RuntimeException e) {
-                failed.accept(share.getKey(), e);
-            }
+            onShare(share.getKey(), share.getValue(), deadline.get(), work, failed);
+        }
+    }
+
+    /** The known shares, each once whatever its mount options, in the order of {@link NfsSource#format()}. */
+    List<NfsSource> knownSharesInOrder() {
+        return known.all().stream().map(ShareKey::share).distinct()
+                .sorted(java.util.Comparator.comparing(NfsSource::format)).toList();
+    }
+
+    /** As one share of {@link #eachKnownShare}: a lease with the share's known options (a mounted key first). */
+    void onKnownShare(NfsSource share, Deadline forShare, ShareWork work,
+                      BiConsumer<NfsSource, RuntimeException> failed) {
+        onShare(share, known.all().stream().filter(k -> k.share().equals(share)).toList(), forShare, work, failed);
+    }
+
+    private void onShare(NfsSource share, List<ShareKey> keys, Deadline forShare, ShareWork work,
+                         BiConsumer<NfsSource, RuntimeException> failed) {
+        List<ShareKey> candidates = new ArrayList<>(keys);
+        anyMounted(share).ifPresent(mounted -> {
+            candidates.remove(mounted);
+            candidates.addFirst(mounted);
+        });
+        if (candidates.isEmpty()) {
+            return; // forgotten since the caller looked (more shares learned than are kept): nothing to visit
+        }
+        try (Lease lease = acquireFirst(candidates, forShare)) {
+            work.run(share, lease, forShare);
+        } catch (RuntimeException e) {
+            failed.accept(share, e);
         }
     }
 

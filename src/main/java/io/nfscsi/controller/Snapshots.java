@@ -62,6 +62,8 @@ final class Snapshots {
     private final TreeWorkPool treeWork;
     /** Fences archive jobs and deletes against other controller replicas. */
     private final Owners owners;
+    /** The snapshot records ListSnapshots has read, kept while their files stay the same; not kept on restart. */
+    private final RecordDirectory<Recorded> records = new RecordDirectory<>(RECORDS, "snapshot", Snapshots::recorded);
 
     Snapshots(SharePool pool, Provisioner provisioner, Jobs jobs, Clock clock, TreeWorkPool treeWork) {
         this(pool, provisioner, jobs, clock, treeWork, Owners.ofThisHost(clock));
@@ -327,51 +329,48 @@ final class Snapshots {
     }
 
     /**
-     * Every snapshot recorded on the known shares ({@link SharePool#known}), sorted by ID. A record that does not
-     * read, or names no archive, is skipped and logged; so is a share that cannot be mounted.
+     * A page of the snapshots recorded on the known shares ({@link SharePool#known}), in {@link
+     * RecordDirectory.Position} order: at most {@code maxEntries} (0: all) after {@code after}, of those whose source
+     * is {@code sourceVolumeId} when that is not empty. Only the records the page looks at are read (a record read
+     * before, only when its file was replaced: {@link RecordDirectory}); each archive is looked at live. A record
+     * that does not read, or names no archive, is skipped and logged; so is a share that cannot be mounted.
      */
-    List<Status> list(Deadline deadline) {
-        List<Status> out = new ArrayList<>();
-        pool.eachKnownShare(SharePool.halfOfRemaining(deadline, java.time.Duration.ofMinutes(2)),
-                (share, lease, forShare) -> out.addAll(lease.io("listing the snapshots", forShare,
-                        root -> listOn(share, root))),
+    RecordDirectory.Page<Status> list(Optional<RecordDirectory.Position> after, int maxEntries, String sourceVolumeId,
+                                      Deadline deadline) {
+        return records.page(pool, SharePool.halfOfRemaining(deadline, java.time.Duration.ofMinutes(2)), after,
+                maxEntries, "listing the snapshots", (on, r) -> {
+                    if (!sourceVolumeId.isEmpty() && !r.source().equals(sourceVolumeId)) {
+                        return Optional.empty();
+                    }
+                    Optional<Path> finished = finishedArchive(on.root().resolve(r.id().name()), r.id().archive());
+                    if (finished.isEmpty()) {
+                        return Optional.of(new Status(r.id(), r.source(), 0, r.created(), false));
+                    }
+                    try {
+                        return Optional.of(new Status(r.id(), r.source(), Files.size(finished.get()), r.created(),
+                                true));
+                    } catch (IOException e) {
+                        // deleted since it was found: so is the snapshot
+                        return Optional.empty();
+                    }
+                }, (share, r, e) -> Optional.empty(),
                 (share, e) -> log.warn("ListSnapshots: share {} is skipped: {}", share, e.getMessage()));
-        out.sort(java.util.Comparator.comparing(s -> s.id().format()));
-        return out;
     }
 
-    /** The snapshots recorded on one share. */
-    private List<Status> listOn(NfsSource share, Path root) {
-        List<Status> out = new ArrayList<>();
-        {
-            Path records = root.resolve(RECORDS);
-            if (!Files.isDirectory(records, LinkOption.NOFOLLOW_LINKS)) {
-                return out;
-            }
-            try (DirectoryStream<Path> files = Files.newDirectoryStream(records, "*.properties")) {
-                for (Path f : files) {
-                    String name = f.getFileName().toString().replaceFirst("\\.properties$", "");
-                    try {
-                        Optional<Properties> r = readRecord(root, name);
-                        if (r.isEmpty()) {
-                            continue;
-                        }
-                        String archive = r.get().getProperty("archive");
-                        if (archive == null) {
-                            throw new IllegalArgumentException("the record names no archive");
-                        }
-                        SnapshotId id = SnapshotId.create(share.server(), share.path(), name, archive);
-                        statusOn(root, id).ifPresent(out::add);
-                    } catch (RuntimeException e) {
-                        log.warn("ListSnapshots: skipping the record {} on {}: {}", f.getFileName(), share,
-                                e.getMessage());
-                    }
-                }
-            } catch (IOException e) {
-                throw new CsiException.Internal("listing snapshots on " + share + ": " + e, e);
-            }
+    /** A snapshot record as the list shows it, but for its archive, which is looked at on every listing. */
+    private record Recorded(SnapshotId id, String source, Instant created) {}
+
+    private static Recorded recorded(NfsSource share, String name, Properties r) {
+        String archive = r.getProperty("archive");
+        if (archive == null) {
+            throw new IllegalArgumentException("the record names no archive");
         }
-        return out;
+        String created = r.getProperty("created");
+        if (created == null) {
+            throw new IllegalArgumentException("the record has no creation time");
+        }
+        return new Recorded(SnapshotId.create(share.server(), share.path(), name, archive),
+                r.getProperty("source", ""), Instant.parse(created));
     }
 
     /** Opens the finished archive of a snapshot for a restore; NOT_FOUND when it has none (yet). */

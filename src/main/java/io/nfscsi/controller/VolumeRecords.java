@@ -206,7 +206,8 @@ final class VolumeRecords {
         return p;
     }
 
-    private static Record decode(Properties p) {
+    /** A record's fields; throws for a record that lacks one or holds one that does not parse. */
+    static Record decode(Properties p) {
         Map<String, String> parameters = new TreeMap<>();
         for (String key : p.stringPropertyNames()) {
             if (key.startsWith("parameter.")) {

@@ -106,6 +106,27 @@ public final class RecordFile {
         writer = ANONYMOUS;
     }
 
+    /**
+     * The record in {@code bytes}, read from {@code file} by other means (the lists read through descriptors).
+     *
+     * @throws DamagedException when the bytes are not UTF-8 {@code .properties} text
+     */
+    public static Properties parse(byte[] bytes, Path file) throws DamagedException {
+        Properties p = new Properties();
+        try {
+            p.load(new java.io.StringReader(StandardCharsets.UTF_8.newDecoder()
+                    .onMalformedInput(java.nio.charset.CodingErrorAction.REPORT)
+                    .onUnmappableCharacter(java.nio.charset.CodingErrorAction.REPORT)
+                    .decode(ByteBuffer.wrap(bytes)).toString()));
+        } catch (CharacterCodingException | IllegalArgumentException e) {
+            // IllegalArgumentException: a malformed \\u escape, which only a damaged file holds
+            throw new DamagedException(file, e);
+        } catch (IOException e) {
+            throw new IllegalStateException("a StringReader does not fail", e);
+        }
+        return p;
+    }
+
     /** Writes (or replaces) the record in {@code file}, atomically; creates missing parent directories. */
     public static void write(Path file, Properties record, String comment) throws IOException {
         writeBytes(file, text(record, comment));

@@ -48,6 +48,7 @@ public final class DirCalls implements AutoCloseable {
     private static final int AT_FDCWD = -100;
     private static final int AT_SYMLINK_NOFOLLOW = 0x100;
     private static final int AT_EMPTY_PATH = 0x1000;
+    private static final int AT_STATX_DONT_SYNC = 0x4000;
     private static final int STATX_BASIC_STATS = 0x7ff;
     private static final long UTIME_OMIT = (1L << 30) - 2;
 
@@ -65,6 +66,7 @@ public final class DirCalls implements AutoCloseable {
 
     /** struct linux_dirent64: u64 d_ino, s64 d_off, u16 d_reclen, u8 d_type, then the NUL-terminated name. */
     private static final int DIRENT_RECLEN = 16;
+    private static final int DIRENT_TYPE = 18;
     private static final int DIRENT_NAME = 19;
     private static final int DIRENTS_SIZE = 64 * 1024;
 
@@ -231,6 +233,16 @@ public final class DirCalls implements AutoCloseable {
         return statx(dirFd, cString(name, false), AT_SYMLINK_NOFOLLOW, shown);
     }
 
+    /**
+     * As {@link #stat}, but what the kernel has cached, without asking a network file system's server
+     * ({@code AT_STATX_DONT_SYNC}): the name is still looked up as any path is (on NFS, checked against the server
+     * when its directory changed), but the attributes may be as old as the client's attribute cache. Right for what
+     * never changes while the name points to the same file: its inode number and type.
+     */
+    public Stat statCached(int dirFd, byte[] name, Object shown) throws ErrnoException {
+        return statx(dirFd, cString(name, false), AT_SYMLINK_NOFOLLOW | AT_STATX_DONT_SYNC, shown);
+    }
+
     /** The attributes of an open file. */
     public Stat fstat(int fd, Object shown) throws ErrnoException {
         return statx(fd, empty, AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW, shown);
@@ -254,12 +266,29 @@ public final class DirCalls implements AutoCloseable {
                 statx.get(L, STX_INO), Integer.toUnsignedLong(statx.get(I, STX_NLINK)));
     }
 
+    /** {@code d_type} of a directory, of a symbolic link, and of an entry whose type the file system did not say. */
+    public static final int DT_DIR = 4;
+    public static final int DT_LNK = 10;
+    public static final int DT_UNKNOWN = 0;
+
+    /** One entry of a directory: its name and {@code d_type} ({@link #DT_UNKNOWN} when the file system says none). */
+    public record Dirent(byte[] name, int type) {}
+
     /** The names in an open directory, without "." and "..", in the order the file system returns them. */
     public List<byte[]> list(int dirFd, Object shown) throws ErrnoException {
+        List<byte[]> names = new ArrayList<>();
+        for (Dirent d : entries(dirFd, shown)) {
+            names.add(d.name());
+        }
+        return names;
+    }
+
+    /** As {@link #list}, with each entry's type, which getdents reports at no extra cost. */
+    public List<Dirent> entries(int dirFd, Object shown) throws ErrnoException {
         if (dirents == null) {
             dirents = arena.allocate(DIRENTS_SIZE, 8);
         }
-        List<byte[]> names = new ArrayList<>();
+        List<Dirent> names = new ArrayList<>();
         while (true) {
             long n;
             try {
@@ -284,7 +313,8 @@ public final class DirCalls implements AutoCloseable {
                 boolean dots = (length == 1 || length == 2) && dirents.get(ValueLayout.JAVA_BYTE, start) == '.'
                         && (length == 1 || dirents.get(ValueLayout.JAVA_BYTE, start + 1) == '.');
                 if (!dots) {
-                    names.add(dirents.asSlice(start, length).toArray(ValueLayout.JAVA_BYTE));
+                    names.add(new Dirent(dirents.asSlice(start, length).toArray(ValueLayout.JAVA_BYTE),
+                            Byte.toUnsignedInt(dirents.get(ValueLayout.JAVA_BYTE, at + DIRENT_TYPE))));
                 }
                 at += reclen;
             }

@@ -286,6 +286,181 @@ class ControllerListsTest {
                 .containsExactly(ids.get(1));
     }
 
+    /** Every volume ID, page by page, with {@code max} a page. */
+    List<String> volumeIdsByPages(int max) {
+        List<String> ids = new ArrayList<>();
+        String token = "";
+        do {
+            var page = controller.listVolumes(Csi.ListVolumesRequest.newBuilder().setMaxEntries(max)
+                    .setStartingToken(token).build());
+            assertThat(page.getEntriesCount()).isLessThanOrEqualTo(max);
+            page.getEntriesList().forEach(e -> ids.add(e.getVolume().getVolumeId()));
+            token = page.getNextToken();
+        } while (!token.isEmpty());
+        return ids;
+    }
+
+    @Test
+    void listVolumes_pagesOfAnySize_acrossShares_giveTheFullListing_eachVolumeOnce() throws Exception {
+        start(work);
+        Set<String> created = new java.util.HashSet<>();
+        for (int i = 0; i < 5; i++) {
+            created.add(create("pvc-a" + i, "/a").getVolumeId());
+        }
+        for (int i = 0; i < 4; i++) {
+            created.add(create("pvc-b" + i, "/b").getVolumeId());
+        }
+        created.add(create("pvc-c", "/c").getVolumeId());
+        List<String> full = volumeIds();
+        assertThat(full).containsExactlyInAnyOrderElementsOf(created);
+        for (int max : new int[] {1, 2, 3, 4, 5, 9, 10, 11}) {
+            assertThat(volumeIdsByPages(max)).as("pages of %d", max).containsExactlyElementsOf(full);
+        }
+    }
+
+    @Test
+    void listVolumes_createsAndDeletesBetweenPages_missNoVolumeThatExistedThroughout_andRepeatNone()
+            throws Exception {
+        start(work);
+        java.util.Random random = new java.util.Random(12);
+        List<String> kept = new ArrayList<>();
+        List<String> churn = new ArrayList<>();
+        for (int i = 0; i < 30; i++) {
+            String id = create(String.format("pvc-%02d", i), i % 3 == 0 ? "/b" : "/a").getVolumeId();
+            (i % 2 == 0 ? kept : churn).add(id);
+        }
+        List<String> seen = new ArrayList<>();
+        String token = "";
+        int made = 0;
+        do {
+            var page = controller.listVolumes(Csi.ListVolumesRequest.newBuilder().setMaxEntries(4)
+                    .setStartingToken(token).build());
+            page.getEntriesList().forEach(e -> seen.add(e.getVolume().getVolumeId()));
+            token = page.getNextToken();
+            // between pages: delete volumes that were not listed yet or were, and create some before and after
+            // the page's position, on both shares
+            if (!churn.isEmpty()) {
+                delete(churn.remove(random.nextInt(churn.size())));
+            }
+            for (int i = 0; i < 2; i++) {
+                String name = String.format("pvc-%02d-new%d", random.nextInt(40), made++);
+                churn.add(create(name, random.nextBoolean() ? "/a" : "/b").getVolumeId());
+            }
+        } while (!token.isEmpty());
+        assertThat(seen).containsAll(kept).doesNotHaveDuplicates();
+    }
+
+    @Test
+    void listVolumes_readsOnlyThePagesRecords_andARecordAgainOnlyWhenItsFileWasReplaced() throws Exception {
+        start(work);
+        List<String> ids = new ArrayList<>();
+        for (int i = 0; i < 20; i++) {
+            ids.add(create(String.format("pvc-%02d", i), "/a").getVolumeId());
+        }
+        Provisioner provisioner = service.provisioner();
+        long before = provisioner.volumeRecordsRead();
+        var first = controller.listVolumes(Csi.ListVolumesRequest.newBuilder().setMaxEntries(5).build());
+        assertThat(first.getEntriesCount()).isEqualTo(5);
+        assertThat(provisioner.volumeRecordsRead() - before).isEqualTo(5);
+
+        before = provisioner.volumeRecordsRead();
+        assertThat(volumeIds()).hasSize(20);
+        assertThat(provisioner.volumeRecordsRead() - before).isEqualTo(15);
+        before = provisioner.volumeRecordsRead();
+        assertThat(volumeIds()).hasSize(20);
+        assertThat(provisioner.volumeRecordsRead() - before).isZero();
+
+        // a grown volume's record is replaced: it alone is read again, and the list shows the new capacity
+        controller.controllerExpandVolume(Csi.ControllerExpandVolumeRequest.newBuilder().setVolumeId(ids.get(7))
+                .setCapacityRange(Csi.CapacityRange.newBuilder().setRequiredBytes(5 << 20)).build());
+        before = provisioner.volumeRecordsRead();
+        var entries = controller.listVolumes(Csi.ListVolumesRequest.getDefaultInstance()).getEntriesList();
+        assertThat(provisioner.volumeRecordsRead() - before).isEqualTo(1);
+        assertThat(entries.get(7).getVolume().getVolumeId()).isEqualTo(ids.get(7));
+        assertThat(entries.get(7).getVolume().getCapacityBytes()).isEqualTo(5 << 20);
+    }
+
+    @Test
+    void listVolumes_volumeDirectoryReplacedByASymlink_isListedAbnormal() throws Exception {
+        start(work);
+        var a = create("pvc-a", "/a");
+        var b = create("pvc-b", "/a");
+        Path dir = exports.resolve("a/pvc-b");
+        Files.delete(dir);
+        Files.createSymbolicLink(dir, exports.resolve("a/pvc-a"));
+
+        var entries = controller.listVolumes(Csi.ListVolumesRequest.getDefaultInstance()).getEntriesList();
+        assertThat(entries).extracting(e -> e.getVolume().getVolumeId())
+                .containsExactly(a.getVolumeId(), b.getVolumeId());
+        assertThat(entries).extracting(e -> e.getStatus().getVolumeCondition().getAbnormal())
+                .containsExactly(false, true);
+    }
+
+    @Test
+    void listSnapshots_ofOneSource_pageBySource_eachOnce() throws Exception {
+        start(work);
+        var x = create("pvc-x", "/a");
+        var y = create("pvc-y", "/a");
+        List<String> ofX = new ArrayList<>();
+        for (int i = 0; i < 6; i++) {
+            var s = snapshot("snap-" + i, (i % 2 == 0 ? x : y).getVolumeId());
+            if (i % 2 == 0) {
+                ofX.add(s.getSnapshotId());
+            }
+        }
+        List<String> seen = new ArrayList<>();
+        String token = "";
+        do {
+            var page = controller.listSnapshots(Csi.ListSnapshotsRequest.newBuilder().setMaxEntries(2)
+                    .setSourceVolumeId(x.getVolumeId()).setStartingToken(token).build());
+            assertThat(page.getEntriesCount()).isLessThanOrEqualTo(2);
+            page.getEntriesList().forEach(e -> seen.add(e.getSnapshot().getSnapshotId()));
+            token = page.getNextToken();
+        } while (!token.isEmpty());
+        assertThat(seen).containsExactlyElementsOf(ofX);
+    }
+
+    @Test
+    void listVolumes_wholeListingAndPages_agreeOnEachCondition() throws Exception {
+        start(work);
+        List<String> names = List.of("pvc-flat", "pvc-gone", "pvc-file", "pvc-nested", "pvc-nested-gone");
+        for (String name : names) {
+            controller.createVolume(ControllerServiceTest.create(name, "share", "/a", "subDir",
+                    name.startsWith("pvc-nested") ? "team/x/" + name : name).build());
+        }
+        Path a = exports.resolve("a");
+        Files.delete(a.resolve("pvc-gone"));
+        Files.delete(a.resolve("pvc-file"));
+        Files.writeString(a.resolve("pvc-file"), "not a directory");
+        Files.delete(a.resolve("team/x/pvc-nested-gone"));
+
+        var whole = controller.listVolumes(Csi.ListVolumesRequest.getDefaultInstance()).getEntriesList();
+        List<Boolean> abnormal = whole.stream().map(e -> e.getStatus().getVolumeCondition().getAbnormal()).toList();
+        assertThat(whole).extracting(e -> e.getVolume().getVolumeContextMap().get("subDir"))
+                .containsExactly("pvc-file", "pvc-flat", "pvc-gone", "team/x/pvc-nested", "team/x/pvc-nested-gone");
+        assertThat(abnormal).containsExactly(true, false, true, false, true);
+        List<Boolean> paged = new ArrayList<>();
+        String token = "";
+        do {
+            var page = controller.listVolumes(Csi.ListVolumesRequest.newBuilder().setMaxEntries(2)
+                    .setStartingToken(token).build());
+            page.getEntriesList().forEach(e -> paged.add(e.getStatus().getVolumeCondition().getAbnormal()));
+            token = page.getNextToken();
+        } while (!token.isEmpty());
+        assertThat(paged).isEqualTo(abnormal);
+    }
+
+    @Test
+    void lists_tokenOfTheEarlierIdOrder_isAborted() throws Exception {
+        start(work);
+        var a = create("pvc-0", "/a");
+        create("pvc-1", "/a");
+        String idToken = Base64.getUrlEncoder().withoutPadding().encodeToString(
+                (ControllerService.VOLUME_TOKEN + a.getVolumeId()).getBytes(StandardCharsets.UTF_8));
+        assertCode(Status.Code.ABORTED, () -> controller.listVolumes(Csi.ListVolumesRequest.newBuilder()
+                .setStartingToken(idToken).build()));
+    }
+
     @Test
     void lists_tokenThatIsNotOneWeIssued_isAborted() throws Exception {
         start(work);

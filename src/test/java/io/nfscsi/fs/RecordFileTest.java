@@ -64,6 +64,16 @@ class RecordFileTest {
     }
 
     @Test
+    void parse_readsWhatWriteWrote_andRefusesWhatReadRefuses() throws Exception {
+        Path file = dir.resolve("rec.properties");
+        RecordFile.write(file, record("über"), "c");
+        assertThat(RecordFile.parse(Files.readAllBytes(file), file)).isEqualTo(RecordFile.read(file).orElseThrow());
+        for (byte[] damaged : new byte[][] {{'a', '=', (byte) 0xff, (byte) 0xfe}, "a=\\uZZZZ".getBytes()}) {
+            assertThatThrownBy(() -> RecordFile.parse(damaged, file)).isInstanceOf(RecordFile.DamagedException.class);
+        }
+    }
+
+    @Test
     void claim_firstWins_laterClaimsLeaveTheFirstRecord() throws Exception {
         Path file = dir.resolve("claims/x.properties");
 

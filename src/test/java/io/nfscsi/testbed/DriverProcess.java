@@ -46,10 +46,19 @@ public final class DriverProcess implements AutoCloseable {
 
     /** Starts {@code bin/nfs-csi} with {@code extraFlags} on a fresh socket under {@code dir}; waits until Probe answers. */
     public static DriverProcess start(Path dir, String... extraFlags) throws IOException, InterruptedException {
+        return start(home().resolve("bin/nfs-csi"), dir, extraFlags);
+    }
+
+    /**
+     * As {@link #start(Path, String...)}, with another build's launcher: benchmarks run an earlier commit's driver as
+     * their in-run baseline.
+     */
+    public static DriverProcess start(Path launcher, Path dir, String... extraFlags)
+            throws IOException, InterruptedException {
         Files.createDirectories(dir);
         Path socket = dir.resolve("csi.sock");
         Path log = dir.resolve("driver.log");
-        List<String> argv = new ArrayList<>(List.of(home().resolve("bin/nfs-csi").toString(),
+        List<String> argv = new ArrayList<>(List.of(launcher.toString(),
                 "--endpoint", "unix://" + socket, "--nodeid", "walkthrough-node",
                 "--working-mount-dir", dir.resolve("mounts").toString(), "-v", "4"));
         argv.addAll(List.of(extraFlags));
