@@ -6,11 +6,14 @@ import io.prometheus.metrics.core.metrics.GaugeWithCallback;
 import io.prometheus.metrics.core.metrics.Histogram;
 import io.prometheus.metrics.instrumentation.jvm.JvmMetrics;
 import io.prometheus.metrics.model.registry.PrometheusRegistry;
+import io.prometheus.metrics.model.registry.PrometheusScrapeRequest;
+import io.prometheus.metrics.model.snapshots.MetricSnapshots;
 import java.util.Collection;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.Consumer;
 import java.util.function.IntSupplier;
+import java.util.function.Predicate;
 import java.util.function.Supplier;
 
 /**
@@ -24,7 +27,7 @@ public final class DriverMetrics {
     /** Latency buckets from a fast call (milliseconds) to a mount or a copy that ran out its deadline (minutes). */
     static final double[] SECONDS = {0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300};
 
-    private final PrometheusRegistry registry = new PrometheusRegistry();
+    private final JvmOnScrape registry = new JvmOnScrape();
 
     private final Counter rpcHandled;
     private final Histogram rpcDuration;
@@ -120,14 +123,61 @@ public final class DriverMetrics {
         return new DriverMetrics();
     }
 
-    /** Adds the process and JVM basics: memory, GC, threads, CPU, file descriptors. */
+    /**
+     * Adds the process and JVM basics: memory, GC, threads, CPU, file descriptors. They are registered at the first
+     * scrape, not here: their collectors start the JVM's management beans (JMX, some 350 classes), which took a fifth
+     * of the driver's start before the socket served (bench/footprint-notes.md), and a process nobody scrapes never
+     * pays for them. Every scrape, the first one too, includes them.
+     */
     public DriverMetrics withJvm() {
-        JvmMetrics.builder().register(registry);
+        registry.jvmWanted = true;
         return this;
     }
 
     public PrometheusRegistry registry() {
         return registry;
+    }
+
+    /** A registry that registers the JVM's collectors, once and if wanted, before its first scrape. */
+    private static final class JvmOnScrape extends PrometheusRegistry {
+
+        private volatile boolean jvmWanted;
+        private boolean jvmRegistered;
+
+        private void registerJvm() {
+            if (jvmWanted) {
+                synchronized (this) {
+                    if (!jvmRegistered) {
+                        JvmMetrics.builder().register(this);
+                        jvmRegistered = true;
+                    }
+                }
+            }
+        }
+
+        @Override
+        public MetricSnapshots scrape() {
+            registerJvm();
+            return super.scrape();
+        }
+
+        @Override
+        public MetricSnapshots scrape(PrometheusScrapeRequest request) {
+            registerJvm();
+            return super.scrape(request);
+        }
+
+        @Override
+        public MetricSnapshots scrape(Predicate<String> includedNames) {
+            registerJvm();
+            return super.scrape(includedNames);
+        }
+
+        @Override
+        public MetricSnapshots scrape(Predicate<String> includedNames, PrometheusScrapeRequest request) {
+            registerJvm();
+            return super.scrape(includedNames, request);
+        }
     }
 
     /** A CSI call completed with {@code code} after {@code nanos}. */
