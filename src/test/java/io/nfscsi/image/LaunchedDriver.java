@@ -67,7 +67,7 @@ final class LaunchedDriver implements AutoCloseable {
                 .redirectErrorStream(true).redirectOutput(driver.log.toFile());
         pb.environment().putAll(env);
         long started = System.nanoTime();
-        long until = started + TimeUnit.SECONDS.toNanos(60);
+        long until = started + TimeUnit.SECONDS.toNanos(180);
         driver.process = pb.start();
         while (!driver.probeOnce()) {
             if (!driver.process.isAlive()) {
@@ -76,7 +76,7 @@ final class LaunchedDriver implements AutoCloseable {
             }
             if (System.nanoTime() > until) {
                 driver.close();
-                throw new IllegalStateException("driver did not answer Probe within 60s: " + driver.log());
+                throw new IllegalStateException("driver did not answer Probe within 180s: " + driver.log());
             }
             Thread.sleep(2);
         }
