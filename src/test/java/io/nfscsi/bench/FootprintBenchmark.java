@@ -364,7 +364,9 @@ public final class FootprintBenchmark {
         Files.createDirectories(dir);
         Map<String, Path> caches = new java.util.LinkedHashMap<>();
         caches.put("none", null);
-        caches.put("start-up mix (image today)", train(dir, AotTraining.Mix.STARTUP, null));
+        if (!quick) {
+            caches.put("start-up mix (image today)", train(dir, AotTraining.Mix.STARTUP, null));
+        }
         caches.put("controller mix", train(dir, AotTraining.Mix.CONTROLLER,
                 "127.0.0.1:" + freshShare("footprint-aot-controller")));
         Map<String, List<Cycles>> firsts = new java.util.LinkedHashMap<>();

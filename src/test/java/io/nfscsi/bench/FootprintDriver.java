@@ -71,8 +71,8 @@ final class FootprintDriver implements AutoCloseable {
         pb.environment().put("NFSCSI_AOT", "");
         pb.environment().putAll(env);
         long began = System.nanoTime();
-        // the first driver in a fresh test bed reads its jars through hostfs: a minute and more on a loaded machine
-        long until = began + TimeUnit.SECONDS.toNanos(180);
+        // the first driver in a fresh test bed reads its jars through hostfs: minutes on a loaded machine
+        long until = began + TimeUnit.SECONDS.toNanos(600);
         d.process = pb.start();
         while (!d.probeOnce()) {
             if (!d.process.isAlive()) {
@@ -81,7 +81,7 @@ final class FootprintDriver implements AutoCloseable {
             }
             if (System.nanoTime() > until) {
                 d.close();
-                throw new IllegalStateException("driver did not answer Probe within 180s: " + d.log());
+                throw new IllegalStateException("driver did not answer Probe within 600s: " + d.log());
             }
             Thread.sleep(2);
         }
