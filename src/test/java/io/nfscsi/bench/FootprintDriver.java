@@ -139,11 +139,28 @@ final class FootprintDriver implements AutoCloseable {
     }
 
     /**
-     * SIGTERM, then waits (SIGKILL after a minute); the client is closed too, and the log copied to the
-     * directory given at the start (the test bed's own directories go with it).
+     * SIGTERM, then waits (SIGKILL after a minute, or at once if interrupted); the client is closed too, and the
+     * log copied to the directory given at the start (the test bed's own directories go with it).
      */
     @Override
-    public void close() throws InterruptedException {
+    public void close() {
+        channel.shutdownNow();
+        try {
+            if (process != null && process.isAlive()) {
+                process.destroy();
+                if (!process.waitFor(60, TimeUnit.SECONDS)) {
+                    process.destroyForcibly();
+                    process.waitFor();
+                }
+            }
+            channel.awaitTermination(5, TimeUnit.SECONDS);
+            loop.shutdownGracefully(0, 1, TimeUnit.SECONDS).await(5, TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+            if (process != null) {
+                process.destroyForcibly();
+            }
+            Thread.currentThread().interrupt();
+        }
         if (keepLogIn != null) {
             try {
                 Files.createDirectories(keepLogIn);
@@ -153,15 +170,5 @@ final class FootprintDriver implements AutoCloseable {
                 System.err.println("could not keep the driver log: " + e);
             }
         }
-        channel.shutdownNow();
-        if (process != null && process.isAlive()) {
-            process.destroy();
-            if (!process.waitFor(60, TimeUnit.SECONDS)) {
-                process.destroyForcibly();
-                process.waitFor();
-            }
-        }
-        channel.awaitTermination(5, TimeUnit.SECONDS);
-        loop.shutdownGracefully(0, 1, TimeUnit.SECONDS).await(5, TimeUnit.SECONDS);
     }
 }
