@@ -1,5 +1,6 @@
 package io.nfscsi.bench;
 
+import io.nfscsi.csi.v1.ControllerGrpc;
 import io.nfscsi.csi.v1.Csi;
 import io.nfscsi.testbed.DriverProcess;
 import java.io.IOException;
@@ -59,7 +60,7 @@ public final class ListingBenchmark {
     }
 
     /** {@code n} volumes on {@code share}: one made by CreateVolume, the others copies of its record. */
-    private static void populate(Path launcher, Path share, int n) throws Exception {
+    static void populate(Path launcher, Path share, int n) throws Exception {
         deleteTree(share);
         Files.createDirectories(share);
         try (DriverProcess driver = DriverProcess.start(launcher, Path.of("/run/bench-list-setup-" + n))) {
@@ -81,42 +82,57 @@ public final class ListingBenchmark {
     private static String measure(String label, Path launcher, Path share, int n, int pages) throws Exception {
         try (DriverProcess driver = DriverProcess.start(launcher, Path.of("/run/bench-list-" + label + "-" + n),
                 "--share", "127.0.0.1:" + share)) {
-            long t = System.nanoTime();
-            int listed = driver.controller().listVolumes(Csi.ListVolumesRequest.getDefaultInstance())
-                    .getEntriesCount();
-            double first = (System.nanoTime() - t) / 1e6;
-            if (listed != n) {
-                // a listing that outlasts the driver's share deadline leaves the share out: not worth repeating
-                String line = String.format("%-8s %7d  %9.0f ms  listed %d of the %d volumes; not measured further",
-                        label, n, first, listed, n);
-                System.out.println(line);
-                return line;
-            }
-            double[] full = new double[3];
-            for (int i = 0; i < full.length; i++) {
-                t = System.nanoTime();
-                driver.controller().listVolumes(Csi.ListVolumesRequest.getDefaultInstance());
-                full[i] = (System.nanoTime() - t) / 1e6;
-            }
-            List<Double> page = new ArrayList<>();
-            String token = "";
-            for (int i = 0; i < pages; i++) {
-                t = System.nanoTime();
-                var r = driver.controller().listVolumes(Csi.ListVolumesRequest.newBuilder().setMaxEntries(PAGE)
-                        .setStartingToken(token).build());
-                page.add((System.nanoTime() - t) / 1e6);
-                token = r.getNextToken();
-                if (token.isEmpty()) {
-                    break;
-                }
-            }
-            Arrays.sort(full);
-            page.sort(Comparator.naturalOrder());
-            String line = String.format("%-8s %7d  %9.0f ms  %9.0f ms  %9.0f ms  %9.0f ms  (%d pages)", label, n,
-                    first, full[1], page.get(page.size() / 2), page.getLast(), page.size());
+            Listing l = list(driver.controller(), n, pages);
+            String line = l.complete()
+                    ? String.format("%-8s %7d  %9.0f ms  %9.0f ms  %9.0f ms  %9.0f ms  (%d pages)", label, n,
+                            l.firstMs(), l.fullMs(), l.pageP50Ms(), l.pageMaxMs(), l.pages())
+                    // a listing that outlasts the driver's share deadline leaves the share out: not worth repeating
+                    : String.format("%-8s %7d  %9.0f ms  listed %d of the %d volumes; not measured further",
+                            label, n, l.firstMs(), l.listed(), n);
             System.out.println(line);
             return line;
         }
+    }
+
+    /**
+     * One driver's listing figures on a share of {@code n} volumes: the first full listing (cold), the median of
+     * three more, and pages of {@link #PAGE} (p50, max over up to {@code pages}); when the first listing misses
+     * volumes only it is measured ({@link Listing#complete()} false).
+     */
+    record Listing(int listed, double firstMs, double fullMs, double pageP50Ms, double pageMaxMs, int pages) {
+        boolean complete() {
+            return pages > 0;
+        }
+    }
+
+    static Listing list(ControllerGrpc.ControllerBlockingStub controller, int n, int pages) {
+        long t = System.nanoTime();
+        int listed = controller.listVolumes(Csi.ListVolumesRequest.getDefaultInstance()).getEntriesCount();
+        double first = (System.nanoTime() - t) / 1e6;
+        if (listed != n) {
+            return new Listing(listed, first, 0, 0, 0, 0);
+        }
+        double[] full = new double[3];
+        for (int i = 0; i < full.length; i++) {
+            t = System.nanoTime();
+            controller.listVolumes(Csi.ListVolumesRequest.getDefaultInstance());
+            full[i] = (System.nanoTime() - t) / 1e6;
+        }
+        List<Double> page = new ArrayList<>();
+        String token = "";
+        for (int i = 0; i < pages; i++) {
+            t = System.nanoTime();
+            var r = controller.listVolumes(Csi.ListVolumesRequest.newBuilder().setMaxEntries(PAGE)
+                    .setStartingToken(token).build());
+            page.add((System.nanoTime() - t) / 1e6);
+            token = r.getNextToken();
+            if (token.isEmpty()) {
+                break;
+            }
+        }
+        Arrays.sort(full);
+        page.sort(Comparator.naturalOrder());
+        return new Listing(listed, first, full[1], page.get(page.size() / 2), page.getLast(), page.size());
     }
 
     private static Csi.CreateVolumeRequest request(String pv, Path share) {

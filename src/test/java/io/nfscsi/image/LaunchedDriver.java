@@ -67,7 +67,8 @@ final class LaunchedDriver implements AutoCloseable {
                 .redirectErrorStream(true).redirectOutput(driver.log.toFile());
         pb.environment().putAll(env);
         long started = System.nanoTime();
-        long until = started + TimeUnit.SECONDS.toNanos(60);
+        // a training run in a loaded test bed has taken three minutes to start
+        long until = started + TimeUnit.SECONDS.toNanos(600);
         driver.process = pb.start();
         while (!driver.probeOnce()) {
             if (!driver.process.isAlive()) {
@@ -76,7 +77,7 @@ final class LaunchedDriver implements AutoCloseable {
             }
             if (System.nanoTime() > until) {
                 driver.close();
-                throw new IllegalStateException("driver did not answer Probe within 60s: " + driver.log());
+                throw new IllegalStateException("driver did not answer Probe within 600s: " + driver.log());
             }
             Thread.sleep(2);
         }
@@ -125,11 +126,12 @@ final class LaunchedDriver implements AutoCloseable {
         }
     }
 
-    /** Sends SIGTERM and waits up to a minute for the exit; returns the exit code. */
+    /** Sends SIGTERM and waits up to ten minutes for the exit; returns the exit code. */
     int terminate() throws InterruptedException {
         closeChannel();
         process.destroy();
-        if (!process.waitFor(60, TimeUnit.SECONDS)) {
+        // a training run writes its cache as it exits: over a minute on a loaded machine
+        if (!process.waitFor(600, TimeUnit.SECONDS)) {
             process.destroyForcibly();
             process.waitFor();
         }
