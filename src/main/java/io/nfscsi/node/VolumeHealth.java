@@ -38,6 +38,9 @@ final class VolumeHealth {
     /** The outcome: usage when the volume answered, and the volume's condition. */
     record Report(Optional<FsStats> usage, boolean abnormal, String message) {}
 
+    /** What the platform thread found: the mount at the path, its usage, and whether that was read just now. */
+    private record Live(long mountId, FsStats stats, boolean read) {}
+
     private final Mounter mounter;
     private final BoundedIo io;
     private final PublishedTargets targets;
@@ -100,30 +103,28 @@ final class VolumeHealth {
                     + Duration.between(since, clock.instant()).toSeconds() + "s: NFS server " + mount.source()
                     + " is not responding");
         }
-        long mountId;
+        Live live;
         try {
-            mountId = blocking("statx", volumePath, deadline, () -> mounter.liveMountId(volumePath));
+            // one platform-thread call: the live check, then usage unless kept for the mount it found
+            live = blocking("statx", volumePath, deadline, () -> {
+                long id = mounter.liveMountId(volumePath);
+                Optional<FsStats> kept = usage.get(volumePath, id);
+                return kept.isPresent() ? new Live(id, kept.get(), false)
+                        : new Live(id, mounter.statfs(volumePath), true);
+            });
         } catch (MountException e) {
             return failed(volumeId, volumePath, e);
         }
         MountTable known = table;
         Optional<MountEntry> there = known == null ? Optional.empty() : known.at(volumePath);
-        if (mountId < 0 || there.isEmpty() || there.get().mountId() != mountId) {
+        if (live.mountId() < 0 || there.isEmpty() || there.get().mountId() != live.mountId()) {
             known = freshTable();
         }
         MountEntry mount = verified(volumeId, volumePath, known);
-        Optional<FsStats> cached = usage.get(volumePath, mountId);
-        FsStats stats;
-        if (cached.isPresent()) {
-            stats = cached.get();
-        } else {
-            try {
-                stats = blocking("statvfs", volumePath, deadline, () -> mounter.statfs(volumePath));
-            } catch (MountException e) {
-                return failed(volumeId, volumePath, e);
-            }
-            usage.put(volumePath, mountId, stats);
+        if (live.read()) {
+            usage.put(volumePath, live.mountId(), live.stats());
         }
+        FsStats stats = live.stats();
         return new Report(Optional.of(stats), false, "volume is mounted from " + mount.source() + " and responding");
     }
 

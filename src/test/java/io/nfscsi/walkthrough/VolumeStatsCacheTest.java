@@ -36,7 +36,7 @@ class VolumeStatsCacheTest {
         Shell.sh("mkdir -p " + SHARE + " && (mountpoint -q " + SHARE + " || mount -t tmpfs -o size=64m statscache "
                 + SHARE + ") && exportfs -o rw,no_root_squash,no_subtree_check,insecure,fsid=94 127.0.0.0/8:"
                 + SHARE).orThrow();
-        driver = DriverProcess.start(Path.of("/run/nfs-csi-statscache"), "--stats-timeout", "2s",
+        driver = DriverProcess.start(Path.of("/run/nfs-csi-statscache"), "--stats-timeout", "10s",
                 "--volume-stats-cache-ttl", "10m");
     }
 
@@ -50,7 +50,7 @@ class VolumeStatsCacheTest {
     }
 
     static Csi.NodeGetVolumeStatsResponse stats(Path target) {
-        return driver.node().withDeadlineAfter(30, TimeUnit.SECONDS)
+        return driver.node().withDeadlineAfter(60, TimeUnit.SECONDS)
                 .nodeGetVolumeStats(Kubelet.stats("cached", target));
     }
 
