@@ -168,15 +168,15 @@ public final class NodeStatsBenchmark {
                 "subDir", label + "/${pv.metadata.name}");
         AtomicBoolean running = new AtomicBoolean(true);
         AtomicInteger cycles = new AtomicInteger();
-        ControllerGrpc.ControllerBlockingStub controller = driver.controller();
-        cycle(controller, sc, label + "-warmup");
+        cycle(driver.controller(), sc, label + "-warmup");
         try (ExecutorService pool = Executors.newFixedThreadPool(loops)) {
             List<Future<?>> loopsRunning = new ArrayList<>();
             for (int l = 0; l < loops; l++) {
                 int loop = l;
                 loopsRunning.add(pool.submit(() -> {
                     for (int i = 0; running.get(); i++) {
-                        cycle(controller, sc, label + "-" + loop + "-" + i);
+                        // a fresh stub per cycle: DriverProcess's stubs carry a deadline from their creation
+                        cycle(driver.controller(), sc, label + "-" + loop + "-" + i);
                         cycles.incrementAndGet();
                     }
                     return null;
@@ -234,7 +234,7 @@ public final class NodeStatsBenchmark {
                         share, "-v", verbosity));
             }
             componentCosts(subjects.getFirst().target(), 300);
-            for (Subject s : subjects) { // warm-up
+            for (Subject s : rounds > 0 ? subjects : List.<Subject>of()) { // warm-up
                 statsLatency(s.driver().node(), s.volumeId(), s.target(), 4, 20);
             }
             List<List<Latency>> stats = new ArrayList<>();
@@ -249,7 +249,7 @@ public final class NodeStatsBenchmark {
             }
             System.out.printf("%nNodeGetVolumeStats, 4 concurrent callers, %d calls per round, median of %d rounds"
                     + " (same test bed, same run):%n", 4 * callsEach, rounds);
-            for (int i = 0; i < subjects.size(); i++) {
+            for (int i = 0; i < subjects.size() && rounds > 0; i++) {
                 List<Latency> ls = stats.get(i);
                 System.out.printf("  %-45s p50 %7.2f ms  p99 %7.2f ms%n", subjects.get(i).label(),
                         median(ls.stream().mapToDouble(Latency::p50).toArray()),
