@@ -28,10 +28,18 @@ import java.util.regex.Pattern;
  *                        default, {@code node-state} beside the unix socket (for a tcp endpoint
  *                        {@link #DEFAULT_NODE_STATE_DIR})
  * @param metricsAddress  where the Prometheus metrics are served; null serves none
+ * @param statsCacheTtl   how long NodeGetVolumeStats serves a volume's usage from its last read (the condition is
+ *                        checked on every call); zero reads usage on every call; at most {@link #MAX_STATS_CACHE_TTL}
  */
 public record DriverConfig(Endpoint endpoint, String nodeId, String driverName, Duration mountTimeout,
                            Duration statsTimeout, Path workingMountDir, Duration shutdownGrace, int verbosity,
-                           Provisioning provisioning, Path nodeStateDir, MetricsAddress metricsAddress) {
+                           Provisioning provisioning, Path nodeStateDir, MetricsAddress metricsAddress,
+                           Duration statsCacheTtl) {
+
+    /** The default {@code --volume-stats-cache-ttl}: kubelet's default volume stats aggregation period. */
+    public static final Duration DEFAULT_STATS_CACHE_TTL = Duration.ofMinutes(1);
+    /** The longest {@code --volume-stats-cache-ttl}: csi-driver-nfs's fixed cache time. */
+    public static final Duration MAX_STATS_CACHE_TTL = Duration.ofMinutes(10);
 
     /** The node state directory when the endpoint is not a unix socket and {@code --state-dir} is not given. */
     public static final Path DEFAULT_NODE_STATE_DIR = Path.of("/var/lib/nfs-csi/node-state");
@@ -112,6 +120,11 @@ public record DriverConfig(Endpoint endpoint, String nodeId, String driverName, 
         Objects.requireNonNull(endpoint, "endpoint");
         Objects.requireNonNull(provisioning, "provisioning");
         validate(nodeId, driverName, mountTimeout, statsTimeout, workingMountDir, shutdownGrace, verbosity);
+        Objects.requireNonNull(statsCacheTtl, "statsCacheTtl");
+        if (statsCacheTtl.isNegative() || statsCacheTtl.compareTo(MAX_STATS_CACHE_TTL) > 0) {
+            throw new IllegalArgumentException("--volume-stats-cache-ttl must be between 0 (off) and "
+                    + MAX_STATS_CACHE_TTL.toMinutes() + "m");
+        }
         if (nodeStateDir == null) {
             // beside the socket: kubelet's plugin directory on a node, which outlives the driver's container
             nodeStateDir = endpoint instanceof Endpoint.Unix u && u.socket().getParent() != null
@@ -119,6 +132,14 @@ public record DriverConfig(Endpoint endpoint, String nodeId, String driverName, 
         } else if (!nodeStateDir.isAbsolute()) {
             throw new IllegalArgumentException("--state-dir must be an absolute path");
         }
+    }
+
+    /** With the default {@code --volume-stats-cache-ttl}. */
+    public DriverConfig(Endpoint endpoint, String nodeId, String driverName, Duration mountTimeout,
+                        Duration statsTimeout, Path workingMountDir, Duration shutdownGrace, int verbosity,
+                        Provisioning provisioning, Path nodeStateDir, MetricsAddress metricsAddress) {
+        this(endpoint, nodeId, driverName, mountTimeout, statsTimeout, workingMountDir, shutdownGrace, verbosity,
+                provisioning, nodeStateDir, metricsAddress, DEFAULT_STATS_CACHE_TTL);
     }
 
     /** Without a metrics endpoint. */

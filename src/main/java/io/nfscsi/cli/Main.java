@@ -60,11 +60,21 @@ public final class Main implements Callable<Integer> {
             description = "The most a mount or unmount may take; the mount is then killed (default: ${DEFAULT-VALUE}).")
     Duration mountTimeout;
 
+    /** How old the readiness that Probe answers may be before it is checked again, in the background. */
+    static final Duration READINESS_MAX_AGE = Duration.ofSeconds(5);
+
     @Option(names = "--stats-timeout", paramLabel = "DURATION", defaultValue = "10s",
             converter = DurationConverter.class,
             description = "The most a volume stat may take before the volume is reported abnormal "
                     + "(default: ${DEFAULT-VALUE}).")
     Duration statsTimeout;
+
+    @Option(names = "--volume-stats-cache-ttl", paramLabel = "DURATION", defaultValue = "1m",
+            converter = DurationConverter.class,
+            description = "How long NodeGetVolumeStats serves a volume's usage (bytes, inodes) from its last read; "
+                    + "the volume's condition is checked on every call. 0 reads usage on every call; at most 10m "
+                    + "(default: ${DEFAULT-VALUE}, kubelet's volume stats period).")
+    Duration statsCacheTtl;
 
     @Option(names = "--working-mount-dir", paramLabel = "DIR", defaultValue = "/var/lib/nfs-csi/mounts",
             description = "Where the controller mounts NFS shares (default: ${DEFAULT-VALUE}).")
@@ -178,7 +188,7 @@ public final class Main implements Callable<Integer> {
                         shares.stream().map(s -> ControllerSettings.Share.parse("--share", s)).toList(),
                         compressionThreads != null ? compressionThreads
                                 : DriverConfig.Provisioning.defaultCompressionThreads(ContainerCpus.available())),
-                stateDir, metricsAddress == null ? null : MetricsAddress.parse(metricsAddress));
+                stateDir, metricsAddress == null ? null : MetricsAddress.parse(metricsAddress), statsCacheTtl);
     }
 
     private static OnDelete onDeletePolicy(String value) {
@@ -237,10 +247,11 @@ public final class Main implements Callable<Integer> {
                 p.shares(), fencing, metrics));
         List<BindableService> services = List.of(
                 new IdentityService(config.driverName(), version,
-                        Readiness.of(Readiness.MOUNT_NFS, List.of(config.workingMountDir()))),
+                        Readiness.keptCurrent(Readiness.of(Readiness.MOUNT_NFS,
+                                List.of(config.workingMountDir())), READINESS_MAX_AGE, Clock.systemUTC())),
                 controller,
                 new NodeService(config.nodeId(), mounter, io, config.nodeStateDir(), config.mountTimeout(),
-                        config.statsTimeout(), Clock.systemUTC()));
+                        config.statsTimeout(), config.statsCacheTtl(), Clock.systemUTC()));
         log.info("nfs-csi {} starting: driver {}, node {}, mount timeout {}, controller replica {}", version,
                 config.driverName(), config.nodeId(), GoDuration.format(config.mountTimeout()), fencing.replicaId());
         MetricsServer metricsServer = null;

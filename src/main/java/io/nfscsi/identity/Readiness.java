@@ -2,6 +2,8 @@ package io.nfscsi.identity;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Clock;
+import java.time.Duration;
 import java.util.List;
 import java.util.Optional;
 
@@ -17,6 +19,14 @@ public interface Readiness {
 
     /** Where {@code mount} looks for its NFS helper. */
     List<Path> MOUNT_NFS = List.of(Path.of("/sbin/mount.nfs"), Path.of("/usr/sbin/mount.nfs"));
+
+    /**
+     * {@code check}, run now and then again in the background whenever an answer older than {@code maxAge} is read:
+     * reads never wait for it (see {@link KeptReadiness}).
+     */
+    static Readiness keptCurrent(Readiness check, Duration maxAge, Clock clock) {
+        return new KeptReadiness(check, maxAge, clock);
+    }
 
     /** The production check: {@code mount.nfs} is executable and each directory is a writable directory. */
     static Readiness of(List<Path> helpers, List<Path> workingDirectories) {

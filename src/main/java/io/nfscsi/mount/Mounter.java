@@ -33,4 +33,14 @@ public interface Mounter {
     default FsStats statfs(Path path) throws MountException {
         return Posix.statvfs(path);
     }
+
+    /**
+     * The ID of the mount at {@code path} (as in the mount table), after the file system checked the path's
+     * attributes with their source: for NFS one round trip to the server, so it blocks, like {@link #statfs}, while
+     * the server does not answer, and answers {@code STALE} for a replaced export; -1 on a kernel that does not
+     * report mount IDs.
+     */
+    default long liveMountId(Path path) throws MountException {
+        return Posix.liveMountId(path);
+    }
 }

@@ -29,6 +29,15 @@ public final class Posix {
         }
     }
 
+    /** {@link PathCalls#liveMountId}: one round trip to an NFS server, the mount ID of {@code path}. */
+    public static long liveMountId(Path path) throws MountException {
+        try {
+            return PathCalls.liveMountId(path);
+        } catch (ErrnoException e) {
+            throw failure(e);
+        }
+    }
+
     /** chmod(2): sets all twelve mode bits of {@code path}, following a final symlink as chmod does. */
     public static void chmod(Path path, int mode) throws MountException {
         try {

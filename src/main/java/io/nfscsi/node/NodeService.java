@@ -41,13 +41,24 @@ public final class NodeService extends NodeGrpc.NodeImplBase {
      */
     public NodeService(String nodeId, Mounter mounter, BoundedIo io, Path stateDir, Duration mountTimeout,
                        Duration statsTimeout, Clock clock) {
+        this(nodeId, mounter, io, stateDir, mountTimeout, statsTimeout, StatsCache.DEFAULT_TTL, clock);
+    }
+
+    /**
+     * @param statsCacheTtl how long a volume's usage (bytes, inodes) is served from the last read; zero reads it on
+     *                      every call. The volume's condition is checked on every call whatever this is.
+     */
+    public NodeService(String nodeId, Mounter mounter, BoundedIo io, Path stateDir, Duration mountTimeout,
+                       Duration statsTimeout, Duration statsCacheTtl, Clock clock) {
         this.nodeId = nodeId;
         this.mountTimeout = mountTimeout;
         this.statsTimeout = statsTimeout;
         PublishedTargets targets = PublishedTargets.open(stateDir, mounter::table);
         this.publisher = new Publisher(mounter, io, targets);
-        this.health = new VolumeHealth(mounter, io, targets, clock);
+        this.health = new VolumeHealth(mounter, io, targets, clock,
+                new StatsCache(statsCacheTtl, StatsCache.DEFAULT_MAX_ENTRIES, clock));
     }
+
 
     @Override
     public void nodePublishVolume(Csi.NodePublishVolumeRequest req,
@@ -65,6 +76,8 @@ public final class NodeService extends NodeGrpc.NodeImplBase {
                 context.mountPermissions(), req.getVolumeCapability().getAccessMode().getMode());
         try (var _ = locks.acquire(volumeId, "volume " + volumeId)) {
             publisher.publish(request, Deadlines.forCall(mountTimeout), Deadlines.forCall(statsTimeout));
+        } finally {
+            health.forget(target);
         }
         reply.onNext(Csi.NodePublishVolumeResponse.getDefaultInstance());
         reply.onCompleted();
@@ -77,6 +90,8 @@ public final class NodeService extends NodeGrpc.NodeImplBase {
         Path target = RequestFields.absolutePath("target_path", req.getTargetPath());
         try (var _ = locks.acquire(volumeId, "volume " + volumeId)) {
             publisher.unpublish(volumeId, target, Deadlines.forCall(mountTimeout));
+        } finally {
+            health.forget(target);
         }
         reply.onNext(Csi.NodeUnpublishVolumeResponse.getDefaultInstance());
         reply.onCompleted();

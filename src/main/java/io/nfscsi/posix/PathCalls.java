@@ -36,6 +36,7 @@ public final class PathCalls {
     private static final MethodHandle CHMOD = Libc.downcall("chmod", FunctionDescriptor.of(I, P, I));
     private static final MethodHandle LCHOWN = Libc.downcall("lchown", FunctionDescriptor.of(I, P, I, I));
     private static final MethodHandle UTIMENSAT = Libc.downcall("utimensat", FunctionDescriptor.of(I, I, P, P, I));
+    private static final MethodHandle STATX = Libc.downcall("statx", FunctionDescriptor.of(I, I, P, I, I, P));
     private static final MethodHandle UMOUNT2 = Libc.downcall("umount2", FunctionDescriptor.of(I, P, I));
 
     /**
@@ -84,6 +85,39 @@ public final class PathCalls {
             long ffree = buf.get(ValueLayout.JAVA_LONG, 48);
             return new FsStats(blocks * frsize, bavail * frsize, (blocks - bfree) * frsize,
                     files, ffree, files - ffree);
+        }
+    }
+
+    /** statx(2) flags and mask bits: see {@link #liveMountId}. */
+    private static final int AT_STATX_FORCE_SYNC = 0x2000;
+    private static final int STATX_TYPE = 0x1;
+    private static final int STATX_MODE = 0x2;
+    private static final int STATX_MNT_ID = 0x1000;
+    /** struct statx is 256 bytes; stx_mask is at 0 and stx_mnt_id at 144. */
+    private static final long STATX_SIZE = 256;
+    private static final long STATX_MNT_ID_OFFSET = 144;
+
+    /**
+     * The ID of the mount that {@code path} lies on (as in /proc/self/mountinfo), asking the file system to check
+     * its attributes with their source first ({@code AT_STATX_FORCE_SYNC}): on NFS that is one GETATTR round trip
+     * to the server, which blocks while the server does not answer and fails with ESTALE for a replaced export.
+     * A final symbolic link is not followed. Returns -1 where the kernel does not report mount IDs (before 5.8).
+     */
+    public static long liveMountId(Path path) throws ErrnoException {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment state = Libc.errnoState(arena);
+            MemorySegment buf = arena.allocate(STATX_SIZE, 8);
+            int rc;
+            try {
+                // mode is asked for: NFS revalidates only for attributes that can change on the server
+                rc = (int) STATX.invokeExact(state, AT_FDCWD, cString(arena, path),
+                        AT_SYMLINK_NOFOLLOW | AT_STATX_FORCE_SYNC, STATX_TYPE | STATX_MODE | STATX_MNT_ID, buf);
+            } catch (Throwable t) {
+                throw Libc.downcallFailed("statx", t);
+            }
+            check(rc, state, "statx", path);
+            int mask = buf.get(ValueLayout.JAVA_INT, 0);
+            return (mask & STATX_MNT_ID) != 0 ? buf.get(ValueLayout.JAVA_LONG, STATX_MNT_ID_OFFSET) : -1;
         }
     }
 

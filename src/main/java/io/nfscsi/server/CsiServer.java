@@ -1,7 +1,10 @@
 package io.nfscsi.server;
 
 import io.grpc.BindableService;
+import io.grpc.Metadata;
 import io.grpc.Server;
+import io.grpc.ServerCall;
+import io.grpc.ServerCallExecutorSupplier;
 import io.grpc.ServerInterceptors;
 import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
 import io.grpc.netty.shaded.io.netty.channel.EventLoopGroup;
@@ -9,6 +12,7 @@ import io.grpc.netty.shaded.io.netty.channel.MultiThreadIoEventLoopGroup;
 import io.grpc.netty.shaded.io.netty.channel.epoll.EpollIoHandler;
 import io.grpc.netty.shaded.io.netty.channel.epoll.EpollServerDomainSocketChannel;
 import io.grpc.netty.shaded.io.netty.channel.unix.DomainSocketAddress;
+import io.nfscsi.csi.v1.IdentityGrpc;
 import io.nfscsi.metrics.DriverMetrics;
 import java.io.IOException;
 import java.net.ConnectException;
@@ -30,14 +34,22 @@ import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.time.Duration;
 import java.util.List;
+import java.util.Set;
+import java.util.concurrent.ArrayBlockingQueue;
+import java.util.concurrent.Executor;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import java.util.concurrent.RejectedExecutionHandler;
+import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Serves the CSI services on an endpoint. Calls run on virtual threads. On a unix socket it first claims the socket
+ * Serves the CSI services on an endpoint. Calls run on virtual threads, except the Identity service's (Probe,
+ * GetPluginInfo, GetPluginCapabilities), which answer from memory and run on one platform thread of their own: a
+ * liveness probe must not queue behind provisioning calls for the virtual threads' carriers (see
+ * {@link #callExecutor}). On a unix socket it first claims the socket
  * ({@link #claim}): it creates the socket's directory, refuses a socket that another process still serves, replaces a
  * stale one left by a crashed predecessor, and removes the socket when it stops.
  */
@@ -45,16 +57,50 @@ public final class CsiServer {
 
     private static final Logger log = LoggerFactory.getLogger(CsiServer.class);
 
+    /** Services whose calls answer from memory: they run on a platform thread of their own. */
+    private static final Set<String> QUICK_SERVICES = Set.of(IdentityGrpc.SERVICE_NAME);
+    /** Tasks waiting for the dispatcher's thread; past that many, the transport thread runs them itself. */
+    private static final int DISPATCH_QUEUE = 1024;
+    /** Quick calls waiting for their thread; past that many they are refused. */
+    private static final int QUICK_QUEUE = 256;
+
     private final Claim claim;
     private final Server server;
-    private final ExecutorService executor;
+    private final List<ExecutorService> executors;
     private final List<EventLoopGroup> loops;
 
-    private CsiServer(Claim claim, Server server, ExecutorService executor, List<EventLoopGroup> loops) {
+    private CsiServer(Claim claim, Server server, List<ExecutorService> executors, List<EventLoopGroup> loops) {
         this.claim = claim;
         this.server = server;
-        this.executor = executor;
+        this.executors = executors;
         this.loops = loops;
+    }
+
+    /**
+     * A pool of one platform thread, started on demand and ended after a minute idle, with a bounded queue.
+     */
+    private static ThreadPoolExecutor onePlatformThread(String name, int queue,
+                                                        RejectedExecutionHandler whenFull) {
+        ThreadPoolExecutor pool = new ThreadPoolExecutor(1, 1, 1, TimeUnit.MINUTES, new ArrayBlockingQueue<>(queue),
+                r -> Thread.ofPlatform().daemon().name(name).unstarted(r), whenFull);
+        pool.allowCoreThreadTimeOut(true);
+        return pool;
+    }
+
+    /**
+     * Where each call runs: the quick services' calls on their own platform thread, the others on virtual threads.
+     * gRPC first looks up a call's method on the server's executor (the dispatcher: it only looks up and hands
+     * over, never blocks) and then moves the call to the executor chosen here. With virtual threads as the server's
+     * executor, a Probe waited for a carrier thread behind every runnable provisioning call before it could even
+     * be looked up.
+     */
+    private static ServerCallExecutorSupplier callExecutor(Executor quick, Executor virtualThreads) {
+        return new ServerCallExecutorSupplier() {
+            @Override
+            public <Q, R> Executor getExecutor(ServerCall<Q, R> call, Metadata headers) {
+                return QUICK_SERVICES.contains(call.getMethodDescriptor().getServiceName()) ? quick : virtualThreads;
+            }
+        };
     }
 
     /**
@@ -209,6 +255,10 @@ public final class CsiServer {
     public static CsiServer start(Claim claim, List<BindableService> services, DriverMetrics metrics)
             throws IOException {
         ExecutorService executor = Executors.newVirtualThreadPerTaskExecutor();
+        ThreadPoolExecutor dispatcher = onePlatformThread("grpc-dispatch", DISPATCH_QUEUE,
+                new ThreadPoolExecutor.CallerRunsPolicy());
+        ThreadPoolExecutor quick = onePlatformThread("grpc-identity", QUICK_QUEUE, new ThreadPoolExecutor.AbortPolicy());
+        List<ExecutorService> executors = List.of(dispatcher, quick, executor);
         NettyServerBuilder builder;
         List<EventLoopGroup> loops = List.of();
         switch (claim.endpoint()) {
@@ -224,7 +274,7 @@ public final class CsiServer {
             case Endpoint.Tcp(String host, int port) -> builder = NettyServerBuilder.forAddress(
                     new InetSocketAddress(host, port));
         }
-        builder.executor(executor);
+        builder.executor(dispatcher).callExecutor(callExecutor(quick, executor));
         RequestLog requestLog = new RequestLog();
         ErrorTranslator errors = new ErrorTranslator();
         RpcMetrics rpcMetrics = new RpcMetrics(metrics);
@@ -236,14 +286,14 @@ public final class CsiServer {
         try {
             server = builder.build().start();
         } catch (IOException | RuntimeException e) {
-            executor.shutdownNow();
+            executors.forEach(ExecutorService::shutdownNow);
             loops.forEach(l -> l.shutdownGracefully(0, 1, TimeUnit.SECONDS));
             claim.close();
             throw new IOException("cannot serve on " + claim.endpoint() + ": " + describe(e), e);
         }
         log.info("serving {} on {}", services.stream().map(s -> s.bindService().getServiceDescriptor().getName())
                 .toList(), claim.endpoint());
-        return new CsiServer(claim, server, executor, loops);
+        return new CsiServer(claim, server, executors, loops);
     }
 
     /** {@link #describe(Throwable)} without {@code subject}'s name where the message names it already. */
@@ -292,7 +342,7 @@ public final class CsiServer {
             server.shutdownNow();
             Thread.currentThread().interrupt();
         }
-        executor.shutdownNow();
+        executors.forEach(ExecutorService::shutdownNow);
         loops.forEach(l -> l.shutdownGracefully(0, 1, TimeUnit.SECONDS));
         if (claim.endpoint() instanceof Endpoint.Unix(Path socket)) {
             try {

@@ -79,7 +79,7 @@ class MainTest {
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"--mount-timeout", "--stats-timeout", "--shutdown-grace"})
+    @ValueSource(strings = {"--mount-timeout", "--stats-timeout", "--shutdown-grace", "--volume-stats-cache-ttl"})
     void run_badDuration_returns2NamingFlag(String flag) {
         int code = Main.run(args(flag, "soon"));
 
@@ -128,6 +128,8 @@ class MainTest {
     @CsvSource({
             "--mount-timeout, 500ms, --mount-timeout",
             "--stats-timeout, 50ms, --stats-timeout",
+            "--volume-stats-cache-ttl, 11m, --volume-stats-cache-ttl",
+            "--volume-stats-cache-ttl, -1s, --volume-stats-cache-ttl",
             "--working-mount-dir, relative/dir, --working-mount-dir",
             "--drivername, nfs/csi, --drivername",
             "--nodeid, ' ', --nodeid",
@@ -171,6 +173,17 @@ class MainTest {
         new picocli.CommandLine(main).parseArgs(args("--compression-threads", "3"));
 
         assertThat(main.config().provisioning().compressionThreads()).isEqualTo(3);
+    }
+
+    @Test
+    void config_volumeStatsCacheTtl_defaultsToKubeletsPeriod_andZeroTurnsItOff() throws Exception {
+        Main main = new Main();
+        new picocli.CommandLine(main).parseArgs(args());
+        assertThat(main.config().statsCacheTtl()).isEqualTo(java.time.Duration.ofMinutes(1));
+
+        Main off = new Main();
+        new picocli.CommandLine(off).parseArgs(args("--volume-stats-cache-ttl", "0"));
+        assertThat(off.config().statsCacheTtl()).isZero();
     }
 
     @Test

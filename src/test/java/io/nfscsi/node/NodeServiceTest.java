@@ -16,10 +16,12 @@ import io.nfscsi.mount.Posix;
 import io.nfscsi.posix.FsStats;
 import io.nfscsi.testing.FakeMounter;
 import io.nfscsi.testing.InProcessCsi;
+import io.nfscsi.testing.MutableClock;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -27,6 +29,7 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.UnaryOperator;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterEach;
@@ -51,6 +54,7 @@ class NodeServiceTest {
     NodeGrpc.NodeBlockingStub node;
     Path target;
     Path target2;
+    final MutableClock clock = new MutableClock(Instant.parse("2026-01-01T00:00:00Z"));
 
     @BeforeEach
     void start() throws Exception {
@@ -70,8 +74,12 @@ class NodeServiceTest {
     }
 
     void startDriver(Duration statsTimeout) throws Exception {
+        startDriver(statsTimeout, Duration.ofMinutes(1));
+    }
+
+    void startDriver(Duration statsTimeout, Duration statsCacheTtl) throws Exception {
         csi = new InProcessCsi(new NodeService("node-1", probed, new BoundedIo(8), stateDir, Duration.ofSeconds(5),
-                statsTimeout, Clock.systemUTC()));
+                statsTimeout, statsCacheTtl, clock));
         node = NodeGrpc.newBlockingStub(csi.channel()).withDeadlineAfter(30, TimeUnit.SECONDS);
     }
 
@@ -121,12 +129,42 @@ class NodeServiceTest {
             return fake.table();
         }
 
+        /** How many usage reads (statfs) and live checks reached the "server". */
+        final AtomicInteger statfsCalls = new AtomicInteger();
+        final AtomicInteger liveChecks = new AtomicInteger();
+
         @Override
         public FsStats statfs(Path path) throws MountException {
+            statfsCalls.incrementAndGet();
+            serve(path);
+            return Posix.statvfs(path);
+        }
+
+        /** The fake mount's ID where the fake table has one (the real one is the temporary directory's). */
+        @Override
+        public long liveMountId(Path path) throws MountException {
+            liveChecks.incrementAndGet();
+            serve(path);
+            long real = Posix.liveMountId(path);
+            return fake.table().at(path).map(e -> (long) e.mountId()).orElse(real);
+        }
+
+        /**
+         * As the server would answer a call on {@code path}: blocks while it hangs (as the kernel does, deaf to
+         * interrupts) until {@link #release}, fails as told.
+         */
+        private void serve(Path path) throws MountException {
             if (hanging.contains(path)) {
-                try {
-                    hang.await(10, TimeUnit.SECONDS);
-                } catch (InterruptedException e) {
+                boolean interrupted = false;
+                while (true) {
+                    try {
+                        hang.await(10, TimeUnit.SECONDS);
+                        break;
+                    } catch (InterruptedException e) {
+                        interrupted = true;
+                    }
+                }
+                if (interrupted) {
                     Thread.currentThread().interrupt();
                 }
             }
@@ -134,7 +172,6 @@ class NodeServiceTest {
             if (kind != null) {
                 throw new MountException(kind, "fake " + kind + " at " + path);
             }
-            return Posix.statvfs(path);
         }
 
         void release() {
@@ -648,6 +685,89 @@ class NodeServiceTest {
         assertThat(reply.getUsageList()).extracting(Csi.VolumeUsage::getUnit)
                 .containsExactly(Csi.VolumeUsage.Unit.BYTES, Csi.VolumeUsage.Unit.INODES);
         assertThat(reply.getUsage(0).getTotal()).isPositive();
+    }
+
+    // ---- the usage cache: usage kept for the TTL, the condition checked on every call ----
+
+    @Test
+    void stats_secondCallWithinTheTtl_servesKeptUsage_butChecksTheVolumeAgain() {
+        node.nodePublishVolume(valid(target).build());
+        var first = node.nodeGetVolumeStats(stats(target));
+        var second = node.nodeGetVolumeStats(stats(target));
+        assertThat(second.getUsageList()).isEqualTo(first.getUsageList());
+        assertThat(probed.statfsCalls).hasValue(1);
+        assertThat(probed.liveChecks).hasValue(2);
+    }
+
+    @Test
+    void stats_afterTheTtl_readsUsageAgain() {
+        node.nodePublishVolume(valid(target).build());
+        node.nodeGetVolumeStats(stats(target));
+        clock.advance(Duration.ofSeconds(59));
+        node.nodeGetVolumeStats(stats(target));
+        assertThat(probed.statfsCalls).hasValue(1);
+        clock.advance(Duration.ofSeconds(1));
+        node.nodeGetVolumeStats(stats(target));
+        assertThat(probed.statfsCalls).hasValue(2);
+    }
+
+    @Test
+    void stats_ttlZero_readsUsageOnEveryCall() throws Exception {
+        csi.close();
+        startDriver(Duration.ofSeconds(2), Duration.ZERO);
+        node.nodePublishVolume(valid(target).build());
+        for (int i = 0; i < 3; i++) {
+            node.nodeGetVolumeStats(stats(target));
+        }
+        assertThat(probed.statfsCalls).hasValue(3);
+    }
+
+    @ParameterizedTest
+    @EnumSource(value = MountException.Kind.class, names = {"STALE", "FAILED", "ACCESS_DENIED"})
+    void stats_withKeptUsage_aVolumeThatFailsItsCheck_isAbnormalAtOnce_withoutUsage(MountException.Kind kind) {
+        node.nodePublishVolume(valid(target).build());
+        assertThat(node.nodeGetVolumeStats(stats(target)).getVolumeCondition().getAbnormal()).isFalse();
+        probed.failing.put(target, kind);
+        var reply = node.nodeGetVolumeStats(stats(target));
+        assertThat(reply.getVolumeCondition().getAbnormal()).isTrue();
+        assertThat(reply.getUsageList()).isEmpty();
+        probed.failing.remove(target);
+        assertThat(node.nodeGetVolumeStats(stats(target)).getVolumeCondition().getAbnormal()).isFalse();
+        assertThat(probed.statfsCalls).as("the kept usage was dropped when the check failed").hasValue(2);
+    }
+
+    @Test
+    void stats_withKeptUsage_aHungServer_isAbnormalAtTheDeadline_andAtOnceWhileStillBlocked() throws Exception {
+        csi.close();
+        startDriver(Duration.ofMillis(200));
+        node.nodePublishVolume(valid(target).build());
+        node.nodeGetVolumeStats(stats(target));
+        probed.hanging.add(target);
+        var atDeadline = node.nodeGetVolumeStats(stats(target));
+        assertThat(atDeadline.getVolumeCondition().getAbnormal()).isTrue();
+        assertThat(atDeadline.getUsageList()).isEmpty();
+        int checks = probed.liveChecks.get();
+        var whileBlocked = node.nodeGetVolumeStats(stats(target));
+        assertThat(whileBlocked.getVolumeCondition().getAbnormal()).isTrue();
+        assertThat(probed.liveChecks).as("no second call piles up behind the blocked one").hasValue(checks);
+    }
+
+    @Test
+    void stats_afterUnpublishAndPublishAgain_readsUsageAgain() {
+        node.nodePublishVolume(valid(target).build());
+        node.nodeGetVolumeStats(stats(target));
+        node.nodeUnpublishVolume(unpublish(target));
+        node.nodePublishVolume(valid(target).build());
+        node.nodeGetVolumeStats(stats(target));
+        assertThat(probed.statfsCalls).hasValue(2);
+    }
+
+    @Test
+    void stats_unmountedBehindTheDriver_withKeptUsage_isNotFound() {
+        node.nodePublishVolume(valid(target).build());
+        node.nodeGetVolumeStats(stats(target));
+        mounter.unmount(target, null);
+        assertCode(Status.Code.NOT_FOUND, () -> node.nodeGetVolumeStats(stats(target)));
     }
 
     @Test

@@ -14,6 +14,7 @@ import io.grpc.netty.shaded.io.netty.channel.unix.DomainSocketAddress;
 import io.grpc.stub.StreamObserver;
 import io.nfscsi.csi.v1.Csi;
 import io.nfscsi.csi.v1.IdentityGrpc;
+import io.nfscsi.csi.v1.NodeGrpc;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -37,10 +38,12 @@ class CsiServerTest {
         final CountDownLatch entered = new CountDownLatch(1);
         final CountDownLatch release = new CountDownLatch(1);
         volatile boolean virtual;
+        volatile String thread;
 
         @Override
         public void probe(Csi.ProbeRequest req, StreamObserver<Csi.ProbeResponse> reply) {
             virtual = Thread.currentThread().isVirtual();
+            thread = Thread.currentThread().getName();
             entered.countDown();
             try {
                 release.await(30, TimeUnit.SECONDS);
@@ -74,12 +77,76 @@ class CsiServerTest {
         try {
             IdentityGrpc.newBlockingStub(channel).withDeadlineAfter(10, TimeUnit.SECONDS)
                     .probe(Csi.ProbeRequest.getDefaultInstance());
-            assertThat(service.virtual).as("calls run on virtual threads").isTrue();
+            assertThat(service.virtual).as("Identity calls run on a platform thread of their own").isFalse();
+            assertThat(service.thread).isEqualTo("grpc-identity");
         } finally {
             channel.shutdownNow();
             server.stop(Duration.ofSeconds(5));
         }
         assertThat(socket).doesNotExist();
+    }
+
+    /** NodeGetInfo records the thread it runs on. */
+    static final class NodeInfo extends NodeGrpc.NodeImplBase {
+        volatile boolean virtual;
+
+        @Override
+        public void nodeGetInfo(Csi.NodeGetInfoRequest req, StreamObserver<Csi.NodeGetInfoResponse> reply) {
+            virtual = Thread.currentThread().isVirtual();
+            reply.onNext(Csi.NodeGetInfoResponse.newBuilder().setNodeId("n").build());
+            reply.onCompleted();
+        }
+    }
+
+    @Test
+    void probe_answers_whileEveryOtherCallIsBlocked_andOtherServicesRunOnVirtualThreads() throws Exception {
+        Path socket = dir.resolve("csi.sock");
+        Gated identity = new Gated();
+        identity.release.countDown();
+        NodeInfo node = new NodeInfo();
+        CountDownLatch releaseNodes = new CountDownLatch(1);
+        NodeGrpc.NodeImplBase blockedNode = new NodeGrpc.NodeImplBase() {
+            @Override
+            public void nodeGetCapabilities(Csi.NodeGetCapabilitiesRequest req,
+                                            StreamObserver<Csi.NodeGetCapabilitiesResponse> reply) {
+                try {
+                    releaseNodes.await(30, TimeUnit.SECONDS);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+                reply.onNext(Csi.NodeGetCapabilitiesResponse.getDefaultInstance());
+                reply.onCompleted();
+            }
+
+            @Override
+            public void nodeGetInfo(Csi.NodeGetInfoRequest req, StreamObserver<Csi.NodeGetInfoResponse> reply) {
+                node.nodeGetInfo(req, reply);
+            }
+        };
+        CsiServer server = CsiServer.start(new Endpoint.Unix(socket), List.of(identity, blockedNode));
+        ManagedChannel channel = connect(socket);
+        try {
+            var nodes = NodeGrpc.newFutureStub(channel).withDeadlineAfter(30, TimeUnit.SECONDS);
+            List<com.google.common.util.concurrent.ListenableFuture<Csi.NodeGetCapabilitiesResponse>> blocked =
+                    new java.util.ArrayList<>();
+            for (int i = 0; i < 64; i++) {
+                blocked.add(nodes.nodeGetCapabilities(Csi.NodeGetCapabilitiesRequest.getDefaultInstance()));
+            }
+            probe(channel);
+            assertThat(identity.virtual).isFalse();
+            assertThat(blocked).noneMatch(java.util.concurrent.Future::isDone);
+            NodeGrpc.newBlockingStub(channel).withDeadlineAfter(10, TimeUnit.SECONDS)
+                    .nodeGetInfo(Csi.NodeGetInfoRequest.getDefaultInstance());
+            assertThat(node.virtual).as("other calls run on virtual threads").isTrue();
+            releaseNodes.countDown();
+            for (var f : blocked) {
+                assertThat(f.get(10, TimeUnit.SECONDS)).isNotNull();
+            }
+        } finally {
+            releaseNodes.countDown();
+            channel.shutdownNow();
+            server.stop(Duration.ofSeconds(5));
+        }
     }
 
     @Test

@@ -60,7 +60,10 @@ public final class DriverProcess implements AutoCloseable {
         Path log = dir.resolve("driver.log");
         List<String> argv = new ArrayList<>(List.of(launcher.toString(),
                 "--endpoint", "unix://" + socket, "--nodeid", "walkthrough-node",
-                "--working-mount-dir", dir.resolve("mounts").toString(), "-v", "4"));
+                "--working-mount-dir", dir.resolve("mounts").toString()));
+        if (!List.of(extraFlags).contains("-v")) {
+            argv.addAll(List.of("-v", "4"));
+        }
         argv.addAll(List.of(extraFlags));
         Process p = new ProcessBuilder(argv).redirectErrorStream(true).redirectOutput(log.toFile()).start();
         DriverProcess driver = new DriverProcess(p, socket, log);
