@@ -5,6 +5,7 @@ import io.nfscsi.concurrent.TreeWorkPool;
 import io.nfscsi.error.CsiException;
 import java.io.IOException;
 import java.nio.file.DirectoryNotEmptyException;
+import java.nio.file.FileSystemException;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.SecureDirectoryStream;
@@ -35,6 +36,8 @@ public final class TreeDeleter {
     record Run(DeleteResult result, int peakOpenHandles) {}
 
     private static final Run ABSENT = new Run(new DeleteResult(0, 0, false), 0);
+    /** The JDK's message for ESTALE (strerror), which it gives as the exception's reason. */
+    private static final String STALE_REASON = "Stale file handle";
 
     private TreeDeleter() {}
 
@@ -156,9 +159,19 @@ public final class TreeDeleter {
                 }
             }
         } catch (IOException e) {
+            if (isStaleHandle(e)) {
+                // An ancestor we hold was removed by a concurrent delete, which found it empty and goes on
+                // upward itself: nothing is left for this one to do.
+                return;
+            }
             throw new CsiException.Internal(context + ": " + e.getMessage(), e);
         } finally {
             handles.forEach(Dirs::closeQuietly);
         }
+    }
+
+    /** Whether a file-system call failed with ESTALE: on NFS, a directory handle whose directory was removed. */
+    static boolean isStaleHandle(IOException e) {
+        return e instanceof FileSystemException fse && STALE_REASON.equals(fse.getReason());
     }
 }

@@ -252,6 +252,32 @@ class DynamicProvisioningTest {
     }
 
     @Test
+    void eightLoopsOfSiblingsInOneParent_createAndDeleteWithoutError_andLeaveNoParent() throws Exception {
+        // subDir ${pvc.metadata.namespace}/${pvc.metadata.name}: every delete removes the namespace directory
+        // when it leaves it empty, while the other loops create and delete in it
+        var sc = storageClass("subDir", "${pvc.metadata.namespace}/${pvc.metadata.name}");
+        List<Future<?>> loops = new ArrayList<>();
+        try (ExecutorService pool = Executors.newVirtualThreadPerTaskExecutor()) {
+            for (int loop = 0; loop < 8; loop++) {
+                int l = loop;
+                loops.add(pool.submit(() -> {
+                    for (int i = 0; i < 15; i++) {
+                        String pv = "pvc-sib-" + l + "-" + i;
+                        Csi.Volume v = create(pv, "siblings", pv, sc, List.of());
+                        driver.controller().deleteVolume(Provisioner.delete(v.getVolumeId()));
+                    }
+                    return null;
+                }));
+            }
+            for (Future<?> f : loops) {
+                f.get();
+            }
+        }
+        step("8 loops x 15 create+delete of siblings under " + SHARE.resolve("siblings"));
+        assertThat(SHARE.resolve("siblings")).doesNotExist();
+    }
+
+    @Test
     void hundredCreateDeleteCycles_useOneShareMount() throws Exception {
         // a share of its own, so that no other test's pooled mount is counted
         Files.createDirectories(CYCLE_SHARE);
