@@ -9,6 +9,10 @@ import java.nio.file.attribute.FileTime;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.Optional;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.ScheduledThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.LockSupport;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -22,7 +26,10 @@ import org.slf4j.LoggerFactory;
  * own staging directory, {@link Staging}, which no other job writes).
  * <p>
  * The heartbeat runs on a platform thread of its own, one per running job: a touch of a hung share blocks only
- * the heartbeat of the job that works there.
+ * the heartbeat of the job that works there. That thread is started only when the hold outlives its first
+ * heartbeat period: most holds (a DeleteVolume of a small volume) end within milliseconds, and a thread started and
+ * stopped for each of them cost more than the rest of the hold (bench/provision-cycle). The one shared thread that
+ * starts heartbeat threads touches no share, so a hung share never delays another job's heartbeat.
  */
 final class Ownership implements AutoCloseable {
 
@@ -40,6 +47,9 @@ final class Ownership implements AutoCloseable {
     private volatile String lostTo;
     private volatile boolean closed;
     private final Thread heartbeat;
+    private final ScheduledFuture<?> starting;
+    /** Starts the heartbeat threads of the holds that outlive their first period; never touches a share. */
+    private static final ScheduledExecutorService STARTER = starter();
 
     Ownership(Owners owners, Path root, Path file, OwnerRecord record, Optional<OwnerRecord> previous,
               Runnable onClose) {
@@ -52,14 +62,28 @@ final class Ownership implements AutoCloseable {
         this.halfStale = owners.staleAfter().dividedBy(2);
         this.confirmed = owners.clock().instant();
         Duration every = owners.staleAfter().dividedBy(4);
-        this.heartbeat = Thread.ofPlatform().daemon().name("owner-heartbeat").start(() -> {
+        this.heartbeat = Thread.ofPlatform().daemon().name("owner-heartbeat").unstarted(() -> {
+            // started one period after the hold was taken: it beats at once, then every period
             while (!closed && lostTo == null) {
+                beat();
                 LockSupport.parkNanos(every.toNanos());
-                if (!closed) {
-                    beat();
-                }
             }
         });
+        this.starting = STARTER.schedule(this::startHeartbeat, every.toNanos(), TimeUnit.NANOSECONDS);
+    }
+
+    private static ScheduledExecutorService starter() {
+        var starter = new ScheduledThreadPoolExecutor(1,
+                r -> Thread.ofPlatform().daemon().name("owner-heartbeat-starter").unstarted(r));
+        // a hold closed before its first period leaves nothing queued: the queue holds the live holds only
+        starter.setRemoveOnCancelPolicy(true);
+        return starter;
+    }
+
+    private synchronized void startHeartbeat() {
+        if (!closed && lostTo == null) {
+            heartbeat.start();
+        }
     }
 
     String subject() {
@@ -172,6 +196,7 @@ final class Ownership implements AutoCloseable {
             }
             closed = true;
         }
+        starting.cancel(false);
         LockSupport.unpark(heartbeat);
         try {
             if (lostTo == null && Owners.readToken(file).map(record.token()::equals).orElse(false)) {

@@ -36,6 +36,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -131,13 +132,13 @@ final class Provisioner {
                     return created;
                 }
                 checkSource(source, capacityBytes, deadline);
-                boolean claimedNow = lease.io("claiming " + params.subDir() + " for volume " + name, deadline,
-                        root -> claim(root, name, params.subDir(), source));
                 if (source instanceof ContentSource.None) {
-                    makeEmpty(lease, name, params, options, capacityBytes, claimedNow, deadline);
+                    makeEmpty(lease, name, params, options, capacityBytes, deadline);
                     log.info("created volume {} at {}/{}", id.format(), params.shareSource(), params.subDir());
                     return created;
                 }
+                lease.io("claiming " + params.subDir() + " for volume " + name, deadline,
+                        root -> claim(root, name, params.subDir(), source));
                 // another replica filling this volume: ABORTED, naming it, and nothing touched
                 hold = owners.acquire(lease, Owners.volume(name), deadline);
             }
@@ -227,17 +228,36 @@ final class Provisioner {
         return true;
     }
 
-    /** Makes an empty volume; on failure removes what this call made and the claim it made. */
+    /**
+     * Makes an empty volume: claims its directory, makes it, applies the permissions and writes the record, in one
+     * call on the share: one hand-off to a thread of bounded I/O instead of three or four (bench/provision-cycle). On failure removes what this call made and the claim it made. A call abandoned at its
+     * deadline leaves at most the claim and the directory, never the record ({@link io.nfscsi.fs.RecordFile} does not
+     * place a record once its writer is interrupted): the retry finds its own claim and completes the volume.
+     */
     private void makeEmpty(Lease lease, String name, VolumeParameters params, List<String> options,
-                           long capacityBytes, boolean claimedNow, Deadline deadline) {
-        boolean made = false;
+                           long capacityBytes, Deadline deadline) {
+        AtomicBoolean claimedNow = new AtomicBoolean();
+        AtomicBoolean made = new AtomicBoolean();
+        Record record = record(name, params, options, capacityBytes, ContentSource.NONE);
         try {
-            made = lease.io("creating " + params.subDir(), deadline,
-                    root -> SafePaths.createDirectories(root, params.subDir()));
-            finish(lease, name, params, options, capacityBytes, ContentSource.NONE, null, deadline);
+            lease.io("creating volume " + name + " in " + params.subDir(), deadline, root -> {
+                claimedNow.set(claim(root, name, params.subDir(), ContentSource.NONE));
+                made.set(SafePaths.createDirectories(root, params.subDir()));
+                if (params.mountPermissions() > 0) {
+                    chmodUnder(root, params.subDir(), params.mountPermissions());
+                }
+                if (Thread.currentThread().isInterrupted()) {
+                    throw new java.io.InterruptedIOException("not writing the record of volume " + name
+                            + ": its caller gave up (deadline)");
+                }
+                VolumeRecords.write(root, record);
+                return null;
+            });
+        } catch (CsiException.AlreadyExists e) {
+            throw e; // the claim said no: nothing was made
         } catch (RuntimeException e) {
-            boolean remove = made;
-            if (remove || claimedNow) {
+            boolean remove = made.get();
+            if (remove || claimedNow.get()) {
                 try {
                     lease.io("removing what CreateVolume " + name + " made", deadline, root -> {
                         if (remove) {
@@ -361,8 +381,7 @@ final class Provisioner {
         if (params.mountPermissions() > 0) {
             chmod(lease, params.subDir(), params.mountPermissions(), deadline);
         }
-        Record record = new Record(name, params.subDir(), capacityBytes, params.canonical(), options,
-                params.onDelete(), clock.instant(), source.key());
+        Record record = record(name, params, options, capacityBytes, source);
         if (job == null) {
             lease.io("writing the record of volume " + name, deadline, root -> {
                 VolumeRecords.write(root, record);
@@ -445,59 +464,67 @@ final class Provisioner {
             return;
         }
         try (Lease lease = t.lease; Ownership hold = owners.acquire(lease, Owners.volume(name), deadline)) {
-            Optional<String> other = lease.io("checking who owns " + id.subDir(), deadline, root -> {
+            // what the volume is, and its removal, each in one call on the share: each call is a hand-off to a
+            // thread of bounded I/O (bench/provision-cycle)
+            Optional<Boolean> exists = lease.io("checking who owns " + id.subDir(), deadline, root -> {
                 // a fill that another replica left behind when it stopped, or crashed
                 Staging.removeOthers(root, hold, treeWork, deadline);
                 SubDirClaims.ensureIndexed(root);
-                return otherOwner(root, id, t.record);
+                Optional<String> other = otherOwner(root, id, t.record);
+                if (other.isPresent()) {
+                    log.warn("DeleteVolume {}: {}; nothing deleted", id.format(), other.get());
+                    return Optional.empty();
+                }
+                return Optional.of(Files.exists(SafePaths.resolveUnder(root, id.subDir()), LinkOption.NOFOLLOW_LINKS));
             });
-            if (other.isPresent()) {
-                log.warn("DeleteVolume {}: {}; nothing deleted", id.format(), other.get());
+            if (exists.isEmpty()) {
                 return;
             }
             OnDelete policy = t.record.map(Record::onDelete)
                     .orElse(id.onDelete() != null ? id.onDelete() : defaultOnDelete);
-            boolean exists = lease.io("looking for " + id.subDir(), deadline,
-                    root -> Files.exists(SafePaths.resolveUnder(root, id.subDir()), LinkOption.NOFOLLOW_LINKS));
-            switch (policy) {
-                case DELETE -> lease.io("deleting volume " + id.format(), deadline, root -> {
-                    if (exists) {
-                        Jobs.Job tracked = jobs.track("delete", name, "deleting volume " + id.format());
-                        String outcome = "failed";
-                        try {
-                            var result = TreeDeleter.delete(root, Path.of(id.subDir()), treeWork, deadline,
-                                    tracked::follow);
-                            outcome = "ok";
-                            log.info("deleted volume {}: {} files, {} directories", id.format(), result.files(),
-                                    result.directories());
-                        } catch (CsiException.DeadlineExceeded e) {
-                            outcome = "unfinished"; // the retry carries on where this one stopped
-                            throw e;
-                        } finally {
-                            jobs.end(tracked, outcome);
+            lease.io("deleting volume " + id.format(), deadline, root -> {
+                switch (policy) {
+                    case DELETE -> {
+                        if (exists.get()) {
+                            deleteTree(root, id, name, deadline);
+                        }
+                        TreeDeleter.removeEmptyParents(root, Path.of(id.subDir()));
+                    }
+                    case RETAIN -> log.info("retained volume {} at {}/{}", id.format(), id.shareSource(), id.subDir());
+                    case ARCHIVE -> {
+                        if (exists.get()) {
+                            archive(root, id);
                         }
                     }
-                    TreeDeleter.removeEmptyParents(root, Path.of(id.subDir()));
-                    return null;
-                });
-                case RETAIN -> log.info("retained volume {} at {}/{}", id.format(), id.shareSource(), id.subDir());
-                case ARCHIVE -> {
-                    if (exists) {
-                        lease.io("archiving volume " + id.format(), deadline, root -> {
-                            archive(root, id);
-                            return null;
-                        });
-                    }
                 }
-            }
-            lease.io("removing the record and the claim of volume " + id.format(), deadline, root -> {
+                if (Thread.currentThread().isInterrupted()) {
+                    return null; // the caller gave up at its deadline: its retry removes the record and the claim
+                }
                 if (!id.name().isEmpty()) {
                     VolumeRecords.delete(root, id.name());
                 }
                 // last, so that a directory still being deleted is never claimed by a new volume
                 SubDirClaims.release(root, id.subDir(), name);
+                // here rather than on the caller's thread: the owner record is on the share
+                hold.close();
                 return null;
             });
+        }
+    }
+
+    private void deleteTree(Path root, VolumeId id, String name, Deadline deadline) {
+        Jobs.Job tracked = jobs.track("delete", name, "deleting volume " + id.format());
+        String outcome = "failed";
+        try {
+            var result = TreeDeleter.delete(root, Path.of(id.subDir()), treeWork, deadline, tracked::follow);
+            outcome = "ok";
+            log.info("deleted volume {}: {} files, {} directories", id.format(), result.files(),
+                    result.directories());
+        } catch (CsiException.DeadlineExceeded e) {
+            outcome = "unfinished"; // the retry carries on where this one stopped
+            throw e;
+        } finally {
+            jobs.end(tracked, outcome);
         }
     }
 
@@ -759,15 +786,26 @@ final class Provisioner {
     }
 
     private static void chmod(Lease lease, String subDir, int mode, Deadline deadline) {
-        String doing = "applying mountPermissions " + Integer.toOctalString(mode) + " to " + subDir;
-        lease.io(doing, deadline, root -> {
-            try {
-                Posix.chmod(SafePaths.resolveUnder(root, subDir), mode);
-            } catch (MountException e) {
-                throw e.toCsi(doing);
-            }
+        lease.io("applying mountPermissions " + Integer.toOctalString(mode) + " to " + subDir, deadline, root -> {
+            chmodUnder(root, subDir, mode);
             return null;
         });
+    }
+
+    /** {@code chmod} of the volume's directory, in a lease's {@link Lease#io}. */
+    private static void chmodUnder(Path root, String subDir, int mode) {
+        try {
+            Posix.chmod(SafePaths.resolveUnder(root, subDir), mode);
+        } catch (MountException e) {
+            throw e.toCsi("applying mountPermissions " + Integer.toOctalString(mode) + " to " + subDir);
+        }
+    }
+
+    /** The record of a volume complete now. */
+    private Record record(String name, VolumeParameters params, List<String> options, long capacityBytes,
+                          ContentSource source) {
+        return new Record(name, params.subDir(), capacityBytes, params.canonical(), options, params.onDelete(),
+                clock.instant(), source.key());
     }
 
     /** statvfs of a share's root, in a lease's {@link Lease#io}: an errno becomes the CSI code it stands for. */

@@ -51,6 +51,43 @@ class OwnersTest {
     }
 
     @Test
+    void close_beforeTheFirstPeriod_neverStartsAHeartbeatThread() throws Exception {
+        Owners quick = new Owners("replica-q", clock, Duration.ofSeconds(1));
+        // another test's heartbeat thread may still be ending
+        java.util.Set<Thread> before = heartbeats();
+        for (int i = 0; i < 20; i++) {
+            quick.acquire(share, Owners.volume("pvc-quick-" + i)).close();
+        }
+        assertThat(heartbeats()).as("a hold closed within its first period costs no thread").isSubsetOf(before);
+        assertThat(records()).isZero();
+    }
+
+    private static java.util.Set<Thread> heartbeats() {
+        return new java.util.HashSet<>(Thread.getAllStackTraces().keySet().stream()
+                .filter(t -> t.getName().equals("owner-heartbeat")).toList());
+    }
+
+    @Test
+    void hold_outlivingItsFirstPeriod_isHeartbeatOnItsOwnThread() throws Exception {
+        Owners slow = new Owners("replica-s", clock, Duration.ofSeconds(1));
+        Ownership hold = slow.acquire(share, SUBJECT);
+        holds.add(hold);
+        clock.advance(Duration.ofSeconds(5));
+        Path file;
+        try (Stream<Path> files = Files.list(share.resolve(Owners.DIRECTORY))) {
+            file = files.filter(f -> !f.getFileName().toString().startsWith(".")).findFirst().orElseThrow();
+        }
+        // the heartbeat thread starts a quarter of the bound (250 ms) after the hold was taken, and stamps the
+        // record with this replica's clock: waited for, not timed
+        long until = System.nanoTime() + Duration.ofSeconds(60).toNanos();
+        while (!Files.getLastModifiedTime(file).toInstant().equals(clock.instant()) && System.nanoTime() < until) {
+            Thread.sleep(20);
+        }
+        assertThat(Files.getLastModifiedTime(file).toInstant()).isEqualTo(clock.instant());
+        assertThatThrownBy(() -> b.acquire(share, SUBJECT)).isInstanceOf(CsiException.Aborted.class);
+    }
+
+    @Test
     void acquire_liveOwner_isAbortedNamingIt_andLeavesItsRecord() throws Exception {
         Ownership first = take(a, SUBJECT);
         clock.advance(Duration.ofSeconds(30));
