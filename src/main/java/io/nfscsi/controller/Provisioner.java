@@ -22,6 +22,7 @@ import io.nfscsi.volume.OnDelete;
 import io.nfscsi.volume.VolumeId;
 import io.nfscsi.volume.VolumeParameters;
 import java.io.IOException;
+import java.io.InterruptedIOException;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.Path;
@@ -230,9 +231,10 @@ final class Provisioner {
 
     /**
      * Makes an empty volume: claims its directory, makes it, applies the permissions and writes the record, in one
-     * call on the share: one hand-off to a thread of bounded I/O instead of three or four (bench/provision-cycle). On failure removes what this call made and the claim it made. A call abandoned at its
-     * deadline leaves at most the claim and the directory, never the record ({@link io.nfscsi.fs.RecordFile} does not
-     * place a record once its writer is interrupted): the retry finds its own claim and completes the volume.
+     * call on the share: one hand-off to a thread of bounded I/O instead of three or four (bench/provision-cycle).
+     * On failure removes what this call made and the claim it made. A call abandoned at its deadline leaves at most
+     * the claim and the directory, never the record ({@link io.nfscsi.fs.RecordFile} does not place a record once
+     * its writer is interrupted): the retry finds its own claim and completes the volume.
      */
     private void makeEmpty(Lease lease, String name, VolumeParameters params, List<String> options,
                            long capacityBytes, Deadline deadline) {
@@ -247,7 +249,7 @@ final class Provisioner {
                     chmodUnder(root, params.subDir(), params.mountPermissions());
                 }
                 if (Thread.currentThread().isInterrupted()) {
-                    throw new java.io.InterruptedIOException("not writing the record of volume " + name
+                    throw new InterruptedIOException("not writing the record of volume " + name
                             + ": its caller gave up (deadline)");
                 }
                 VolumeRecords.write(root, record);

@@ -257,7 +257,8 @@ public final class CsiServer {
         ExecutorService executor = Executors.newVirtualThreadPerTaskExecutor();
         ThreadPoolExecutor dispatcher = onePlatformThread("grpc-dispatch", DISPATCH_QUEUE,
                 new ThreadPoolExecutor.CallerRunsPolicy());
-        ThreadPoolExecutor quick = onePlatformThread("grpc-identity", QUICK_QUEUE, new ThreadPoolExecutor.AbortPolicy());
+        ThreadPoolExecutor quick =
+                onePlatformThread("grpc-identity", QUICK_QUEUE, new ThreadPoolExecutor.AbortPolicy());
         List<ExecutorService> executors = List.of(dispatcher, quick, executor);
         NettyServerBuilder builder;
         List<EventLoopGroup> loops = List.of();
