@@ -603,15 +603,7 @@ public final class FootprintBenchmark {
     }
 
     static void cycle(FootprintDriver d, Path share, String pv) {
-        var created = d.controller().createVolume(Csi.CreateVolumeRequest.newBuilder()
-                .setName(pv)
-                .addVolumeCapabilities(mountCapability())
-                .putParameters("server", "127.0.0.1")
-                .putParameters("share", share.toString())
-                .putParameters("csi.storage.k8s.io/pv/name", pv)
-                .build());
-        d.controller().deleteVolume(Csi.DeleteVolumeRequest.newBuilder()
-                .setVolumeId(created.getVolume().getVolumeId()).build());
+        ProvisionCycleBenchmark.cycle(d.controller(), share, pv);
     }
 
     /** Publishes {@code share} as a static volume (context server and share) on a kubelet-like target. */

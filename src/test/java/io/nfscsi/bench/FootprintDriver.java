@@ -1,22 +1,14 @@
 package io.nfscsi.bench;
 
-import io.grpc.ManagedChannel;
-import io.grpc.StatusRuntimeException;
-import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
-import io.grpc.netty.shaded.io.netty.channel.EventLoopGroup;
-import io.grpc.netty.shaded.io.netty.channel.MultiThreadIoEventLoopGroup;
-import io.grpc.netty.shaded.io.netty.channel.epoll.EpollDomainSocketChannel;
-import io.grpc.netty.shaded.io.netty.channel.epoll.EpollIoHandler;
-import io.grpc.netty.shaded.io.netty.channel.unix.DomainSocketAddress;
 import io.nfscsi.csi.v1.ControllerGrpc;
-import io.nfscsi.csi.v1.Csi;
 import io.nfscsi.csi.v1.IdentityGrpc;
 import io.nfscsi.csi.v1.NodeGrpc;
+import io.nfscsi.image.LaunchedDriver;
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
+import java.nio.file.StandardCopyOption;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
@@ -37,135 +29,68 @@ final class FootprintDriver implements AutoCloseable {
     static final String CONTROLLER_JAVA_OPTS = "-Xmx192m -XX:MaxDirectMemorySize=64m";
     static final List<String> CONTROLLER_FLAGS = List.of("--v=2", "--metrics-address=127.0.0.1:0");
 
-    private final Path socket;
-    private final Path log;
-    private Path keepLogIn;
-    private final EventLoopGroup loop = new MultiThreadIoEventLoopGroup(1, EpollIoHandler.newFactory());
-    private final ManagedChannel channel;
-    private Process process;
-    private long startMillis;
+    private final LaunchedDriver driver;
+    private final Path keepLogIn;
 
-    private FootprintDriver(Path dir) {
-        this.socket = dir.resolve("csi.sock");
-        this.log = dir.resolve("driver.log");
-        this.channel = NettyChannelBuilder.forAddress(new DomainSocketAddress(socket.toString()))
-                .channelType(EpollDomainSocketChannel.class).eventLoopGroup(loop).usePlaintext().build();
+    private FootprintDriver(LaunchedDriver driver, Path keepLogIn) {
+        this.driver = driver;
+        this.keepLogIn = keepLogIn;
     }
 
     /**
      * Starts {@code launcher} serving on {@code dir}/csi.sock, with {@code env} added (NFSCSI_AOT is empty unless
      * given: no AOT cache), {@code --working-mount-dir} under {@code dir} and {@code flags}; returns once Probe
-     * answers.
+     * answers. Its log is copied into {@code keepLogIn} at {@link #close()}.
      */
     static FootprintDriver start(Path launcher, Path dir, Map<String, String> env, List<String> flags,
                                  Path keepLogIn) throws IOException, InterruptedException {
-        Files.createDirectories(dir);
         Files.deleteIfExists(dir.resolve("csi.sock"));
-        FootprintDriver d = new FootprintDriver(dir);
-        d.keepLogIn = keepLogIn;
-        d.probeOnce();
-        List<String> argv = new ArrayList<>(List.of(launcher.toString(), "--endpoint", "unix://" + d.socket,
-                "--nodeid", "bench-node", "--working-mount-dir", dir.resolve("mounts").toString()));
-        argv.addAll(flags);
-        ProcessBuilder pb = new ProcessBuilder(argv).redirectErrorStream(true).redirectOutput(d.log.toFile());
-        pb.environment().put("NFSCSI_AOT", "");
-        pb.environment().putAll(env);
-        long began = System.nanoTime();
-        // the first driver in a fresh test bed reads its jars through hostfs: minutes on a loaded machine
-        long until = began + TimeUnit.SECONDS.toNanos(600);
-        d.process = pb.start();
-        while (!d.probeOnce()) {
-            if (!d.process.isAlive()) {
-                d.close();
-                throw new IllegalStateException("driver exited " + d.process.exitValue() + ": " + d.log());
-            }
-            if (System.nanoTime() > until) {
-                d.close();
-                throw new IllegalStateException("driver did not answer Probe within 600s: " + d.log());
-            }
-            Thread.sleep(2);
-        }
-        d.startMillis = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - began);
-        return d;
-    }
-
-    private boolean probeOnce() {
-        if (!Files.exists(socket)) {
-            return false;
-        }
-        try {
-            IdentityGrpc.newBlockingStub(channel).withDeadlineAfter(5, TimeUnit.SECONDS)
-                    .probe(Csi.ProbeRequest.getDefaultInstance());
-            return true;
-        } catch (StatusRuntimeException notYet) {
-            // bound but not yet serving: retry at once rather than after gRPC's reconnect back-off
-            channel.resetConnectBackoff();
-            return false;
-        }
+        Map<String, String> all = new HashMap<>();
+        all.put("NFSCSI_AOT", "");
+        all.putAll(env);
+        return new FootprintDriver(LaunchedDriver.start(launcher, all, dir, flags), keepLogIn);
     }
 
     long startMillis() {
-        return startMillis;
+        return driver.startup().toMillis();
     }
 
     /** VmRSS of the driver's JVM, in kB. */
     long rssKb() throws IOException {
-        for (String line : Files.readAllLines(Path.of("/proc", Long.toString(process.pid()), "status"))) {
+        for (String line : Files.readAllLines(Path.of("/proc", Long.toString(driver.pid()), "status"))) {
             if (line.startsWith("VmRSS:")) {
                 return Long.parseLong(line.replaceAll("[^0-9]", ""));
             }
         }
-        throw new IllegalStateException("no VmRSS for " + process.pid());
+        throw new IllegalStateException("no VmRSS for " + driver.pid());
     }
 
     IdentityGrpc.IdentityBlockingStub identity() {
-        return IdentityGrpc.newBlockingStub(channel).withDeadlineAfter(60, TimeUnit.SECONDS);
+        return IdentityGrpc.newBlockingStub(driver.channel()).withDeadlineAfter(60, TimeUnit.SECONDS);
     }
 
     NodeGrpc.NodeBlockingStub node() {
-        return NodeGrpc.newBlockingStub(channel).withDeadlineAfter(120, TimeUnit.SECONDS);
+        return NodeGrpc.newBlockingStub(driver.channel()).withDeadlineAfter(120, TimeUnit.SECONDS);
     }
 
     ControllerGrpc.ControllerBlockingStub controller() {
-        return ControllerGrpc.newBlockingStub(channel).withDeadlineAfter(120, TimeUnit.SECONDS);
+        return ControllerGrpc.newBlockingStub(driver.channel()).withDeadlineAfter(120, TimeUnit.SECONDS);
     }
 
     String log() {
-        try {
-            return Files.readString(log, StandardCharsets.UTF_8);
-        } catch (IOException e) {
-            return "(no log: " + e + ")";
-        }
+        return driver.log();
     }
 
-    /**
-     * SIGTERM, then waits (SIGKILL after a minute, or at once if interrupted); the client is closed too, and the
-     * log copied to the directory given at the start (the test bed's own directories go with it).
-     */
+    /** Stops the driver and the client, and copies the log to the directory given at the start. */
     @Override
     public void close() {
-        channel.shutdownNow();
-        try {
-            if (process != null && process.isAlive()) {
-                process.destroy();
-                if (!process.waitFor(60, TimeUnit.SECONDS)) {
-                    process.destroyForcibly();
-                    process.waitFor();
-                }
-            }
-            channel.awaitTermination(5, TimeUnit.SECONDS);
-            loop.shutdownGracefully(0, 1, TimeUnit.SECONDS).await(5, TimeUnit.SECONDS);
-        } catch (InterruptedException e) {
-            if (process != null) {
-                process.destroyForcibly();
-            }
-            Thread.currentThread().interrupt();
-        }
+        driver.close();
         if (keepLogIn != null) {
+            Path log = driver.logFile();
             try {
                 Files.createDirectories(keepLogIn);
                 Files.copy(log, keepLogIn.resolve(log.getParent().getFileName() + ".log"),
-                        java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+                        StandardCopyOption.REPLACE_EXISTING);
             } catch (IOException e) {
                 System.err.println("could not keep the driver log: " + e);
             }

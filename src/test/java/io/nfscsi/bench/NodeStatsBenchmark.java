@@ -1,6 +1,5 @@
 package io.nfscsi.bench;
 
-import io.nfscsi.csi.v1.ControllerGrpc;
 import io.nfscsi.csi.v1.Csi;
 import io.nfscsi.csi.v1.IdentityGrpc;
 import io.nfscsi.csi.v1.NodeGrpc;
@@ -170,7 +169,7 @@ public final class NodeStatsBenchmark {
                 "subDir", label + "-${pv.metadata.name}");
         AtomicBoolean running = new AtomicBoolean(true);
         AtomicInteger cycles = new AtomicInteger();
-        cycle(driver.controller(), sc, label + "-warmup");
+        ProvisionCycleBenchmark.cycle(driver.controller(), sc, label + "-warmup");
         try (ExecutorService pool = Executors.newFixedThreadPool(loops)) {
             List<Future<?>> loopsRunning = new ArrayList<>();
             for (int l = 0; l < loops; l++) {
@@ -178,7 +177,7 @@ public final class NodeStatsBenchmark {
                 loopsRunning.add(pool.submit(() -> {
                     for (int i = 0; running.get(); i++) {
                         // a fresh stub per cycle: DriverProcess's stubs carry a deadline from their creation
-                        cycle(driver.controller(), sc, label + "-" + loop + "-" + i);
+                        ProvisionCycleBenchmark.cycle(driver.controller(), sc, label + "-" + loop + "-" + i);
                         cycles.incrementAndGet();
                     }
                     return null;
@@ -196,20 +195,6 @@ public final class NodeStatsBenchmark {
             }
             return new UnderLoad(probe, during, seconds);
         }
-    }
-
-    private static void cycle(ControllerGrpc.ControllerBlockingStub controller, Map<String, String> sc, String pv) {
-        var created = controller.createVolume(Csi.CreateVolumeRequest.newBuilder()
-                .setName(pv)
-                .addVolumeCapabilities(Csi.VolumeCapability.newBuilder()
-                        .setMount(Csi.VolumeCapability.MountVolume.getDefaultInstance())
-                        .setAccessMode(Csi.VolumeCapability.AccessMode.newBuilder()
-                                .setMode(Csi.VolumeCapability.AccessMode.Mode.MULTI_NODE_MULTI_WRITER)))
-                .putAllParameters(sc)
-                .putParameters("csi.storage.k8s.io/pv/name", pv)
-                .build());
-        controller.deleteVolume(Csi.DeleteVolumeRequest.newBuilder()
-                .setVolumeId(created.getVolume().getVolumeId()).build());
     }
 
     /** A driver under test: its label, its process, and the volume it published. */

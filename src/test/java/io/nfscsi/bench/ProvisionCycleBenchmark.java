@@ -153,21 +153,30 @@ public final class ProvisionCycleBenchmark {
 
     /** One CreateVolume of the volume {@code pv} on {@code share}, then its DeleteVolume. */
     public static void cycle(ControllerGrpc.ControllerBlockingStub controller, Path share, String pv) {
-        var created = controller.createVolume(request(pv, share));
+        cycle(controller, Map.of("server", "127.0.0.1", "share", share.toString()), pv);
+    }
+
+    /** One CreateVolume of the volume {@code pv} with the StorageClass parameters {@code sc}, then its DeleteVolume. */
+    public static void cycle(ControllerGrpc.ControllerBlockingStub controller, Map<String, String> sc, String pv) {
+        var created = controller.createVolume(request(pv, sc));
         controller.deleteVolume(Csi.DeleteVolumeRequest.newBuilder()
                 .setVolumeId(created.getVolume().getVolumeId()).build());
     }
 
     /** A CreateVolume of an empty volume {@code pv} in a directory of its name on {@code share}. */
     public static Csi.CreateVolumeRequest request(String pv, Path share) {
+        return request(pv, Map.of("server", "127.0.0.1", "share", share.toString()));
+    }
+
+    /** A CreateVolume of an empty, multi-node-writer volume {@code pv} with the StorageClass parameters {@code sc}. */
+    static Csi.CreateVolumeRequest request(String pv, Map<String, String> sc) {
         return Csi.CreateVolumeRequest.newBuilder()
                 .setName(pv)
                 .addVolumeCapabilities(Csi.VolumeCapability.newBuilder()
                         .setMount(Csi.VolumeCapability.MountVolume.getDefaultInstance())
                         .setAccessMode(Csi.VolumeCapability.AccessMode.newBuilder()
                                 .setMode(Csi.VolumeCapability.AccessMode.Mode.MULTI_NODE_MULTI_WRITER)))
-                .putParameters("server", "127.0.0.1")
-                .putParameters("share", share.toString())
+                .putAllParameters(sc)
                 .putParameters("csi.storage.k8s.io/pv/name", pv)
                 .build();
     }

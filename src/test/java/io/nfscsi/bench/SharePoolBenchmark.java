@@ -1,6 +1,5 @@
 package io.nfscsi.bench;
 
-import io.nfscsi.csi.v1.Csi;
 import io.nfscsi.testbed.DriverProcess;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -37,29 +36,15 @@ public final class SharePoolBenchmark {
             Map<String, String> sc = Map.of("server", "127.0.0.1", "share", share.toString(),
                     "subDir", label + "/${pv.metadata.name}");
             for (int i = 0; i < 3; i++) {
-                cycle(driver, sc, label + "-warmup-" + i);
+                ProvisionCycleBenchmark.cycle(driver.controller(), sc, label + "-warmup-" + i);
             }
             long start = System.nanoTime();
             for (int i = 0; i < cycles; i++) {
-                cycle(driver, sc, label + "-" + i);
+                ProvisionCycleBenchmark.cycle(driver.controller(), sc, label + "-" + i);
             }
             double seconds = (System.nanoTime() - start) / 1e9;
             System.out.printf("%s: %d cycles in %.2f s%n", label, cycles, seconds);
             return cycles / seconds;
         }
-    }
-
-    private static void cycle(DriverProcess driver, Map<String, String> sc, String pv) {
-        var created = driver.controller().createVolume(Csi.CreateVolumeRequest.newBuilder()
-                .setName(pv)
-                .addVolumeCapabilities(Csi.VolumeCapability.newBuilder()
-                        .setMount(Csi.VolumeCapability.MountVolume.getDefaultInstance())
-                        .setAccessMode(Csi.VolumeCapability.AccessMode.newBuilder()
-                                .setMode(Csi.VolumeCapability.AccessMode.Mode.MULTI_NODE_MULTI_WRITER)))
-                .putAllParameters(sc)
-                .putParameters("csi.storage.k8s.io/pv/name", pv)
-                .build());
-        driver.controller().deleteVolume(Csi.DeleteVolumeRequest.newBuilder()
-                .setVolumeId(created.getVolume().getVolumeId()).build());
     }
 }

@@ -27,7 +27,7 @@ import java.util.concurrent.TimeUnit;
  * directory of its own, and a gRPC client on that socket. Needs nothing beyond the driver's own class path, so that
  * {@link AotTraining} can use it inside the image, where JUnit is absent.
  */
-final class LaunchedDriver implements AutoCloseable {
+public final class LaunchedDriver implements AutoCloseable {
 
     private final Path socket;
     private final Path log;
@@ -53,7 +53,7 @@ final class LaunchedDriver implements AutoCloseable {
     }
 
     /** As {@link #start(Path, Map, Path)}, with more driver flags after the ones it always passes. */
-    static LaunchedDriver start(Path launcher, Map<String, String> env, Path dir, List<String> flags)
+    public static LaunchedDriver start(Path launcher, Map<String, String> env, Path dir, List<String> flags)
             throws IOException, InterruptedException {
         Files.createDirectories(dir);
         LaunchedDriver driver = new LaunchedDriver(dir.resolve("csi.sock"), dir.resolve("driver.log"));
@@ -98,7 +98,7 @@ final class LaunchedDriver implements AutoCloseable {
     }
 
     /** From process start to the first Probe answer. */
-    Duration startup() {
+    public Duration startup() {
         return startup;
     }
 
@@ -118,7 +118,22 @@ final class LaunchedDriver implements AutoCloseable {
         return socket;
     }
 
-    String log() {
+    /** The client's channel to the driver, for stubs with deadlines of the caller's choosing. */
+    public ManagedChannel channel() {
+        return channel;
+    }
+
+    /** The driver's process ID: the launcher execs the JVM, so it is the JVM's. */
+    public long pid() {
+        return process.pid();
+    }
+
+    /** The driver's log file. */
+    public Path logFile() {
+        return log;
+    }
+
+    public String log() {
         try {
             return Files.readString(log, StandardCharsets.UTF_8);
         } catch (IOException e) {
