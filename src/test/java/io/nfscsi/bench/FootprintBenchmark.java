@@ -615,7 +615,7 @@ public final class FootprintBenchmark {
         d.node().nodePublishVolume(Csi.NodePublishVolumeRequest.newBuilder()
                 .setVolumeId(volumeId(target))
                 .setTargetPath(target.toString())
-                .setVolumeCapability(mountCapability())
+                .setVolumeCapability(AotTraining.mountCapability())
                 .putVolumeContext("server", "127.0.0.1")
                 .putVolumeContext("share", share.toString())
                 .build());
@@ -634,14 +634,6 @@ public final class FootprintBenchmark {
     private static Csi.NodeGetVolumeStatsRequest statsRequest(Path target) {
         return Csi.NodeGetVolumeStatsRequest.newBuilder().setVolumeId(volumeId(target))
                 .setVolumePath(target.toString()).build();
-    }
-
-    private static Csi.VolumeCapability mountCapability() {
-        return Csi.VolumeCapability.newBuilder()
-                .setMount(Csi.VolumeCapability.MountVolume.getDefaultInstance())
-                .setAccessMode(Csi.VolumeCapability.AccessMode.newBuilder()
-                        .setMode(Csi.VolumeCapability.AccessMode.Mode.MULTI_NODE_MULTI_WRITER))
-                .build();
     }
 
     // ---------------------------------------------------------------------------------------------- helpers

@@ -203,7 +203,8 @@ public final class AotTraining {
         }
     }
 
-    private static Csi.VolumeCapability mountCapability() {
+    /** A mounted file system, written by many nodes: what every volume of the driver's calls here is. */
+    public static Csi.VolumeCapability mountCapability() {
         return Csi.VolumeCapability.newBuilder()
                 .setMount(Csi.VolumeCapability.MountVolume.getDefaultInstance())
                 .setAccessMode(Csi.VolumeCapability.AccessMode.newBuilder()
