@@ -30,16 +30,55 @@ import java.util.regex.Pattern;
  * @param metricsAddress  where the Prometheus metrics are served; null serves none
  * @param statsCacheTtl   how long NodeGetVolumeStats serves a volume's usage from its last read (the condition is
  *                        checked on every call); zero reads usage on every call; at most {@link #MAX_STATS_CACHE_TTL}
+ * @param volumeUsage     what NodeGetVolumeStats reports as used: the export's or each volume's own
  */
 public record DriverConfig(Endpoint endpoint, String nodeId, String driverName, Duration mountTimeout,
                            Duration statsTimeout, Path workingMountDir, Duration shutdownGrace, int verbosity,
                            Provisioning provisioning, Path nodeStateDir, MetricsAddress metricsAddress,
-                           Duration statsCacheTtl) {
+                           Duration statsCacheTtl, VolumeUsage volumeUsage) {
 
     /** The default {@code --volume-stats-cache-ttl}: kubelet's default volume stats aggregation period. */
     public static final Duration DEFAULT_STATS_CACHE_TTL = Duration.ofMinutes(1);
     /** The longest {@code --volume-stats-cache-ttl}: csi-driver-nfs's fixed cache time. */
     public static final Duration MAX_STATS_CACHE_TTL = Duration.ofMinutes(10);
+
+    /**
+     * {@code --volume-usage} and {@code --volume-usage-ttl}.
+     *
+     * @param mode what NodeGetVolumeStats reports as used bytes and inodes
+     * @param ttl  with {@link Mode#WALK}, how often a volume is walked at most; {@link #MIN_TTL} to {@link #MAX_TTL}
+     */
+    public record VolumeUsage(Mode mode, Duration ttl) {
+
+        public enum Mode {
+            /** The whole export's, as statvfs gives them: what csi-driver-nfs reports. */
+            EXPORT,
+            /** The volume's own, from a walk of its directory in the background. */
+            WALK;
+
+            /** {@code export} or {@code walk}. */
+            public static Mode parse(String value) {
+                return switch (value) {
+                    case "export" -> EXPORT;
+                    case "walk" -> WALK;
+                    default -> throw new IllegalArgumentException("--volume-usage must be export or walk, not \""
+                            + value + "\"");
+                };
+            }
+        }
+
+        public static final Duration DEFAULT_TTL = Duration.ofMinutes(5);
+        public static final Duration MIN_TTL = Duration.ofSeconds(10);
+        public static final Duration MAX_TTL = Duration.ofHours(24);
+        public static final VolumeUsage DEFAULT = new VolumeUsage(Mode.EXPORT, DEFAULT_TTL);
+
+        public VolumeUsage {
+            Objects.requireNonNull(mode, "mode");
+            if (ttl.compareTo(MIN_TTL) < 0 || ttl.compareTo(MAX_TTL) > 0) {
+                throw new IllegalArgumentException("--volume-usage-ttl must be between 10s and 24h");
+            }
+        }
+    }
 
     /** The node state directory when the endpoint is not a unix socket and {@code --state-dir} is not given. */
     public static final Path DEFAULT_NODE_STATE_DIR = Path.of("/var/lib/nfs-csi/node-state");
@@ -121,6 +160,7 @@ public record DriverConfig(Endpoint endpoint, String nodeId, String driverName, 
         Objects.requireNonNull(provisioning, "provisioning");
         validate(nodeId, driverName, mountTimeout, statsTimeout, workingMountDir, shutdownGrace, verbosity);
         Objects.requireNonNull(statsCacheTtl, "statsCacheTtl");
+        Objects.requireNonNull(volumeUsage, "volumeUsage");
         if (statsCacheTtl.isNegative() || statsCacheTtl.compareTo(MAX_STATS_CACHE_TTL) > 0) {
             throw new IllegalArgumentException("--volume-stats-cache-ttl must be between 0 (off) and "
                     + MAX_STATS_CACHE_TTL.toMinutes() + "m");
@@ -132,6 +172,15 @@ public record DriverConfig(Endpoint endpoint, String nodeId, String driverName, 
         } else if (!nodeStateDir.isAbsolute()) {
             throw new IllegalArgumentException("--state-dir must be an absolute path");
         }
+    }
+
+    /** With the default {@code --volume-usage}. */
+    public DriverConfig(Endpoint endpoint, String nodeId, String driverName, Duration mountTimeout,
+                        Duration statsTimeout, Path workingMountDir, Duration shutdownGrace, int verbosity,
+                        Provisioning provisioning, Path nodeStateDir, MetricsAddress metricsAddress,
+                        Duration statsCacheTtl) {
+        this(endpoint, nodeId, driverName, mountTimeout, statsTimeout, workingMountDir, shutdownGrace, verbosity,
+                provisioning, nodeStateDir, metricsAddress, statsCacheTtl, VolumeUsage.DEFAULT);
     }
 
     /** With the default {@code --volume-stats-cache-ttl}. */

@@ -76,6 +76,20 @@ public final class Main implements Callable<Integer> {
                     + "(default: ${DEFAULT-VALUE}, kubelet's volume stats period).")
     Duration statsCacheTtl;
 
+    @Option(names = "--volume-usage", paramLabel = "MODE", defaultValue = "export",
+            converter = VolumeUsageConverter.class,
+            description = "What NodeGetVolumeStats reports as a volume's used bytes and inodes: export, the whole "
+                    + "export's (statvfs); walk, the volume's own, from a walk of its directory in the background "
+                    + "(default: ${DEFAULT-VALUE}).")
+    DriverConfig.VolumeUsage.Mode volumeUsage;
+
+    @Option(names = "--volume-usage-ttl", paramLabel = "DURATION", defaultValue = "5m",
+            converter = DurationConverter.class,
+            description = "With --volume-usage=walk: a volume is walked again when asked about at least this long "
+                    + "after its last walk started; until the new walk ends the last figure is served. 10s to 24h "
+                    + "(default: ${DEFAULT-VALUE}).")
+    Duration volumeUsageTtl;
+
     @Option(names = "--working-mount-dir", paramLabel = "DIR", defaultValue = "/var/lib/nfs-csi/mounts",
             description = "Where the controller mounts NFS shares (default: ${DEFAULT-VALUE}).")
     Path workingMountDir;
@@ -188,7 +202,8 @@ public final class Main implements Callable<Integer> {
                         shares.stream().map(s -> ControllerSettings.Share.parse("--share", s)).toList(),
                         compressionThreads != null ? compressionThreads
                                 : DriverConfig.Provisioning.defaultCompressionThreads(ContainerCpus.available())),
-                stateDir, metricsAddress == null ? null : MetricsAddress.parse(metricsAddress), statsCacheTtl);
+                stateDir, metricsAddress == null ? null : MetricsAddress.parse(metricsAddress), statsCacheTtl,
+                new DriverConfig.VolumeUsage(volumeUsage, volumeUsageTtl));
     }
 
     private static OnDelete onDeletePolicy(String value) {
@@ -251,7 +266,9 @@ public final class Main implements Callable<Integer> {
                                 List.of(config.workingMountDir())), READINESS_MAX_AGE, Clock.systemUTC())),
                 controller,
                 new NodeService(config.nodeId(), mounter, io, config.nodeStateDir(), config.mountTimeout(),
-                        config.statsTimeout(), config.statsCacheTtl(), Clock.systemUTC()));
+                        config.statsTimeout(), config.statsCacheTtl(),
+                        config.volumeUsage().mode() == DriverConfig.VolumeUsage.Mode.WALK
+                                ? config.volumeUsage().ttl() : null, Clock.systemUTC()));
         log.info("nfs-csi {} starting: driver {}, node {}, mount timeout {}, controller replica {}", version,
                 config.driverName(), config.nodeId(), GoDuration.format(config.mountTimeout()), fencing.replicaId());
         MetricsServer metricsServer = null;
@@ -306,6 +323,17 @@ public final class Main implements Callable<Integer> {
         public LogFormat convert(String value) {
             try {
                 return LogFormat.parse(value);
+            } catch (IllegalArgumentException e) {
+                throw new CommandLine.TypeConversionException(e.getMessage());
+            }
+        }
+    }
+
+    static final class VolumeUsageConverter implements CommandLine.ITypeConverter<DriverConfig.VolumeUsage.Mode> {
+        @Override
+        public DriverConfig.VolumeUsage.Mode convert(String value) {
+            try {
+                return DriverConfig.VolumeUsage.Mode.parse(value);
             } catch (IllegalArgumentException e) {
                 throw new CommandLine.TypeConversionException(e.getMessage());
             }

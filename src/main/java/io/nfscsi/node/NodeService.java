@@ -9,6 +9,7 @@ import io.nfscsi.error.CsiException;
 import io.nfscsi.concurrent.BoundedIo;
 import io.nfscsi.mount.Mounter;
 import io.nfscsi.mount.Posix;
+import io.nfscsi.posix.FsStats;
 import io.nfscsi.volume.MountOptions;
 import io.nfscsi.volume.RequestFields;
 import io.nfscsi.volume.VolumeContext;
@@ -33,6 +34,8 @@ public final class NodeService extends NodeGrpc.NodeImplBase {
     private final Publisher publisher;
     private final VolumeHealth health;
     private final KeyedLocks locks = new KeyedLocks();
+    /** {@code --volume-usage=walk}: each volume's own usage; null reports the export's (statvfs). */
+    private final UsageWalks walks;
 
     /**
      * @param io       runs file-system calls that may block on a dead server (stat, chmod) under their deadlines
@@ -50,6 +53,17 @@ public final class NodeService extends NodeGrpc.NodeImplBase {
      */
     public NodeService(String nodeId, Mounter mounter, BoundedIo io, Path stateDir, Duration mountTimeout,
                        Duration statsTimeout, Duration statsCacheTtl, Clock clock) {
+        this(nodeId, mounter, io, stateDir, mountTimeout, statsTimeout, statsCacheTtl, null, clock);
+    }
+
+    /**
+     * @param usageWalkTtl {@code --volume-usage=walk}: a volume's used bytes and inodes are those a walk of its
+     *                     directory found, walked again in the background at most once per this TTL (see
+     *                     {@link UsageWalks}); null reports the export's, as statvfs gives them
+     */
+    public NodeService(String nodeId, Mounter mounter, BoundedIo io, Path stateDir, Duration mountTimeout,
+                       Duration statsTimeout, Duration statsCacheTtl, Duration usageWalkTtl, Clock clock) {
+        this.walks = usageWalkTtl == null ? null : UsageWalks.create(usageWalkTtl, clock);
         this.nodeId = nodeId;
         this.mountTimeout = mountTimeout;
         this.statsTimeout = statsTimeout;
@@ -78,6 +92,7 @@ public final class NodeService extends NodeGrpc.NodeImplBase {
             publisher.publish(request, Deadlines.forCall(mountTimeout), Deadlines.forCall(statsTimeout));
         } finally {
             health.forget(target);
+            forgetUsage(target);
         }
         reply.onNext(Csi.NodePublishVolumeResponse.getDefaultInstance());
         reply.onCompleted();
@@ -89,6 +104,7 @@ public final class NodeService extends NodeGrpc.NodeImplBase {
         String volumeId = RequestFields.required("volume_id", req.getVolumeId());
         Path target = RequestFields.absolutePath("target_path", req.getTargetPath());
         try (var _ = locks.acquire(volumeId, "volume " + volumeId)) {
+            forgetUsage(target); // a walk holds directories open in the mount: stopped before the unmount
             publisher.unpublish(volumeId, target, Deadlines.forCall(mountTimeout));
         } finally {
             health.forget(target);
@@ -106,11 +122,33 @@ public final class NodeService extends NodeGrpc.NodeImplBase {
         var response = Csi.NodeGetVolumeStatsResponse.newBuilder()
                 .setVolumeCondition(Csi.VolumeCondition.newBuilder()
                         .setAbnormal(report.abnormal()).setMessage(report.message()));
-        report.usage().ifPresent(s -> response
-                .addUsage(usage(Csi.VolumeUsage.Unit.BYTES, s.totalBytes(), s.availableBytes(), s.usedBytes()))
-                .addUsage(usage(Csi.VolumeUsage.Unit.INODES, s.totalInodes(), s.freeInodes(), s.usedInodes())));
+        if (walks == null) {
+            report.usage().ifPresent(s -> response
+                    .addUsage(usage(Csi.VolumeUsage.Unit.BYTES, s.totalBytes(), s.availableBytes(), s.usedBytes()))
+                    .addUsage(usage(Csi.VolumeUsage.Unit.INODES, s.totalInodes(), s.freeInodes(), s.usedInodes())));
+        } else {
+            report.usage().ifPresent(s -> walkedUsage(path, s, response));
+        }
         reply.onNext(response.build());
         reply.onCompleted();
+    }
+
+    /**
+     * {@code --volume-usage=walk}: the export's capacity and available space, the volume's own used figures, once a
+     * walk has found them; until then no usage (never the export's used figures, which are not the volume's).
+     */
+    private void walkedUsage(Path path, FsStats export, Csi.NodeGetVolumeStatsResponse.Builder response) {
+        walks.figure(path.toString(), path).ifPresent(f -> response
+                .addUsage(usage(Csi.VolumeUsage.Unit.BYTES, export.totalBytes(), export.availableBytes(),
+                        f.usage().bytes()))
+                .addUsage(usage(Csi.VolumeUsage.Unit.INODES, export.totalInodes(), export.freeInodes(),
+                        f.usage().inodes())));
+    }
+
+    private void forgetUsage(Path target) {
+        if (walks != null) {
+            walks.forget(target.toString());
+        }
     }
 
     private static Csi.VolumeUsage usage(Csi.VolumeUsage.Unit unit, long total, long available, long used) {

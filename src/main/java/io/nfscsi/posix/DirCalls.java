@@ -60,6 +60,7 @@ public final class DirCalls implements AutoCloseable {
     private static final int STX_MODE = 28;
     private static final int STX_INO = 32;
     private static final int STX_SIZE_FIELD = 40;
+    private static final int STX_BLOCKS = 48;
     private static final int STX_MTIME = 112;
     private static final int STX_DEV_MAJOR = 136;
     private static final int STX_DEV_MINOR = 140;
@@ -92,9 +93,12 @@ public final class DirCalls implements AutoCloseable {
     private static final MethodHandle UTIMENSAT = downcall("utimensat", FunctionDescriptor.of(I, I, P, P, I));
     private static final MethodHandle FUTIMENS = downcall("futimens", FunctionDescriptor.of(I, I, P));
 
-    /** What statx reported about one entry; {@code dev} combines the major and minor device numbers. */
+    /**
+     * What statx reported about one entry; {@code dev} combines the major and minor device numbers; {@code blocks}
+     * is the space allocated to it, in 512-byte units (st_blocks).
+     */
     public record Stat(int mode, long uid, long gid, long size, long mtimeSeconds, int mtimeNanos, long dev, long ino,
-                long nlink) {
+                long nlink, long blocks) {
         public int type() {
             return mode & S_IFMT;
         }
@@ -263,7 +267,7 @@ public final class DirCalls implements AutoCloseable {
         return new Stat(Short.toUnsignedInt(statx.get(ValueLayout.JAVA_SHORT, STX_MODE)),
                 Integer.toUnsignedLong(statx.get(I, STX_UID)), Integer.toUnsignedLong(statx.get(I, STX_GID)),
                 statx.get(L, STX_SIZE_FIELD), statx.get(L, STX_MTIME), statx.get(I, STX_MTIME + 8), dev,
-                statx.get(L, STX_INO), Integer.toUnsignedLong(statx.get(I, STX_NLINK)));
+                statx.get(L, STX_INO), Integer.toUnsignedLong(statx.get(I, STX_NLINK)), statx.get(L, STX_BLOCKS));
     }
 
     /** {@code d_type} of a directory, of a symbolic link, and of an entry whose type the file system did not say. */
@@ -285,39 +289,60 @@ public final class DirCalls implements AutoCloseable {
 
     /** As {@link #list}, with each entry's type, which getdents reports at no extra cost. */
     public List<Dirent> entries(int dirFd, Object shown) throws ErrnoException {
+        List<Dirent> names = new ArrayList<>();
+        forEachEntry(dirFd, shown, names::add);
+        return names;
+    }
+
+    /** What {@link #forEachEntry} hands each entry to; it may make other calls of this instance meanwhile. */
+    @FunctionalInterface
+    public interface EntryVisitor {
+        void visit(Dirent entry) throws ErrnoException;
+    }
+
+    /**
+     * As {@link #entries}, one batch of getdents at a time, without holding the whole directory: for directories
+     * of millions of entries.
+     */
+    public void forEachEntry(int dirFd, Object shown, EntryVisitor visitor) throws ErrnoException {
         if (dirents == null) {
             dirents = arena.allocate(DIRENTS_SIZE, 8);
         }
-        List<Dirent> names = new ArrayList<>();
-        while (true) {
-            long n;
-            try {
-                n = (long) GETDENTS64.invokeExact(state, dirFd, dirents, (long) DIRENTS_SIZE);
-            } catch (Throwable t) {
-                throw downcallFailed(t);
-            }
-            if (n < 0) {
-                throw new ErrnoException("getdents64", shown, errno());
-            }
-            if (n == 0) {
-                return names;
-            }
-            for (long at = 0; at < n; ) {
-                int reclen = Short.toUnsignedInt(dirents.get(ValueLayout.JAVA_SHORT, at + DIRENT_RECLEN));
-                long start = at + DIRENT_NAME;
-                long end = start;
-                while (dirents.get(ValueLayout.JAVA_BYTE, end) != 0) {
-                    end++;
+        MemorySegment batch = dirents;
+        dirents = null; // a visitor that lists another directory meanwhile gets a buffer of its own
+        try {
+            while (true) {
+                long n;
+                try {
+                    n = (long) GETDENTS64.invokeExact(state, dirFd, batch, (long) DIRENTS_SIZE);
+                } catch (Throwable t) {
+                    throw downcallFailed(t);
                 }
-                int length = (int) (end - start);
-                boolean dots = (length == 1 || length == 2) && dirents.get(ValueLayout.JAVA_BYTE, start) == '.'
-                        && (length == 1 || dirents.get(ValueLayout.JAVA_BYTE, start + 1) == '.');
-                if (!dots) {
-                    names.add(new Dirent(dirents.asSlice(start, length).toArray(ValueLayout.JAVA_BYTE),
-                            Byte.toUnsignedInt(dirents.get(ValueLayout.JAVA_BYTE, at + DIRENT_TYPE))));
+                if (n < 0) {
+                    throw new ErrnoException("getdents64", shown, errno());
                 }
-                at += reclen;
+                if (n == 0) {
+                    return;
+                }
+                for (long at = 0; at < n; ) {
+                    int reclen = Short.toUnsignedInt(batch.get(ValueLayout.JAVA_SHORT, at + DIRENT_RECLEN));
+                    long start = at + DIRENT_NAME;
+                    long end = start;
+                    while (batch.get(ValueLayout.JAVA_BYTE, end) != 0) {
+                        end++;
+                    }
+                    int length = (int) (end - start);
+                    boolean dots = (length == 1 || length == 2) && batch.get(ValueLayout.JAVA_BYTE, start) == '.'
+                            && (length == 1 || batch.get(ValueLayout.JAVA_BYTE, start + 1) == '.');
+                    if (!dots) {
+                        visitor.visit(new Dirent(batch.asSlice(start, length).toArray(ValueLayout.JAVA_BYTE),
+                                Byte.toUnsignedInt(batch.get(ValueLayout.JAVA_BYTE, at + DIRENT_TYPE))));
+                    }
+                    at += reclen;
+                }
             }
+        } finally {
+            dirents = batch;
         }
     }
 
