@@ -215,6 +215,7 @@ public final class FootprintBenchmark {
         try (FootprintDriver d = controller(Map.of())) {
             pooled = probeUnderLoad(d, share, 8, probes);
         }
+        variantProbes(share, probes, pooled);
         try (FootprintDriver d = controller(Map.of(), "--mount-per-request")) {
             perRequest = probeUnderLoad(d, share, 8, probes);
         }
@@ -223,6 +224,39 @@ public final class FootprintBenchmark {
                 String.format("%.1f ms / %.1f ms (%d probes)", perRequest.p50(), perRequest.p99(),
                         perRequest.count()),
                 String.format("p99 %.2fx", pooled.p99() / perRequest.p99()));
+    }
+
+    /**
+     * The probe row again for each variant of the controller's JVM options in PROBE_VARIANTS
+     * ({@code label=options;label=options}, the options added after the manifest's), then the unchanged driver once
+     * more, so that each variant has a baseline on either side in the same run.
+     */
+    private void variantProbes(Path share, int probes, Latency first) throws Exception {
+        String spec = System.getenv().getOrDefault("PROBE_VARIANTS", "");
+        if (spec.isBlank()) {
+            return;
+        }
+        List<String> lines = new ArrayList<>();
+        lines.add(String.format("  %-40s p50 %6.1f ms  p99 %6.1f ms", "launcher's options", first.p50(),
+                first.p99()));
+        for (String variant : spec.split(";")) {
+            String label = variant.substring(0, variant.indexOf('='));
+            String opts = variant.substring(variant.indexOf('=') + 1);
+            Latency l;
+            try (FootprintDriver d = start(FootprintDriver.CONTROLLER_JAVA_OPTS + " " + opts,
+                    FootprintDriver.CONTROLLER_FLAGS, Map.of())) {
+                l = probeUnderLoad(d, share, 8, probes);
+                System.out.printf("variant %s (%s): RSS after load %s%n", label, opts, mb(d.rssKb()));
+            }
+            lines.add(String.format("  %-40s p50 %6.1f ms  p99 %6.1f ms  (%s)", label, l.p50(), l.p99(), opts));
+        }
+        try (FootprintDriver d = controller(Map.of())) {
+            Latency again = probeUnderLoad(d, share, 8, probes);
+            lines.add(String.format("  %-40s p50 %6.1f ms  p99 %6.1f ms", "launcher's options, again",
+                    again.p50(), again.p99()));
+        }
+        System.out.println("Probe under 8 create+delete loops, JVM option variants (same run):");
+        lines.forEach(System.out::println);
     }
 
     private void statsRow() throws Exception {

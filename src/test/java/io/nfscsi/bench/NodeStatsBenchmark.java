@@ -229,9 +229,19 @@ public final class NodeStatsBenchmark {
             for (int r = 0; r < rounds; r++) {
                 for (int i = 0; i < subjects.size(); i++) {
                     Subject s = subjects.get(i);
+                    long pid = s.driver().process().pid();
+                    Map<String, Long> driverBefore = ThreadCpu.snapshot(pid);
+                    Map<String, Long> clientBefore = ThreadCpu.snapshot(ProcessHandle.current().pid());
+                    long machineBefore = ThreadCpu.machineBusy();
                     Latency l = statsLatency(s.driver().node(), s.volumeId(), s.target(), 4, callsEach);
+                    long machine = ThreadCpu.machineBusy() - machineBefore;
                     stats.get(i).add(l);
                     System.out.printf("round %d  %-45s NodeGetVolumeStats x4: %s%n", r + 1, s.label(), l);
+                    System.out.printf("    CPU per call: machine %.2f ms; driver %s%n    client %s%n",
+                            machine * 10.0 / l.calls(),
+                            ThreadCpu.perCall(driverBefore, ThreadCpu.snapshot(pid), l.calls()),
+                            ThreadCpu.perCall(clientBefore, ThreadCpu.snapshot(ProcessHandle.current().pid()),
+                                    l.calls()));
                 }
             }
             System.out.printf("%nNodeGetVolumeStats, 4 concurrent callers, %d calls per round, median of %d rounds"
@@ -241,6 +251,9 @@ public final class NodeStatsBenchmark {
                 System.out.printf("  %-45s p50 %7.2f ms  p99 %7.2f ms%n", subjects.get(i).label(),
                         median(ls.stream().mapToDouble(Latency::p50).toArray()),
                         median(ls.stream().mapToDouble(Latency::p99).toArray()));
+            }
+            if (System.getenv("BENCH_SKIP_PROBE") != null) {
+                return;
             }
             System.out.printf("%nProbe, 200 calls 10 ms apart (same run):%n");
             for (Subject s : subjects.subList(0, onlyBaseline ? 0 : 1)) {

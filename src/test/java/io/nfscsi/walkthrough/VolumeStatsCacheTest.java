@@ -8,8 +8,13 @@ import io.nfscsi.mount.MountTable;
 import io.nfscsi.testbed.DriverProcess;
 import io.nfscsi.testbed.Shell;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -100,5 +105,70 @@ class VolumeStatsCacheTest {
             driver.node().nodeUnpublishVolume(Kubelet.unpublish("cached", target));
         }
         assertThat(MountTable.read().isMountPoint(target)).isFalse();
+    }
+
+    /** NodeGetVolumeStats of {@code target}, {@code callers} at once; the answers in the callers' order. */
+    static List<Csi.NodeGetVolumeStatsResponse> together(Path target, String volumeId, int callers)
+            throws Exception {
+        try (ExecutorService threads = Executors.newVirtualThreadPerTaskExecutor()) {
+            List<CompletableFuture<Csi.NodeGetVolumeStatsResponse>> calls = new ArrayList<>();
+            CountDownLatch go = new CountDownLatch(1);
+            for (int i = 0; i < callers; i++) {
+                calls.add(CompletableFuture.supplyAsync(() -> {
+                    try {
+                        go.await();
+                    } catch (InterruptedException e) {
+                        throw new IllegalStateException(e);
+                    }
+                    return driver.node().withDeadlineAfter(60, TimeUnit.SECONDS)
+                            .nodeGetVolumeStats(Kubelet.stats(volumeId, target));
+                }, threads));
+            }
+            go.countDown();
+            List<Csi.NodeGetVolumeStatsResponse> answers = new ArrayList<>();
+            for (var c : calls) {
+                answers.add(c.get());
+            }
+            return answers;
+        }
+    }
+
+    /**
+     * Concurrent calls of one volume, each checked live: callers at once on a healthy volume all get a normal
+     * condition and usage; on
+     * a volume whose server does not answer they all get an abnormal condition at the driver's stats timeout,
+     * before their own deadline, rather than a blocked or failed call.
+     */
+    @Test
+    void concurrentCalls_allNormalWhenHealthy_allAbnormalWhenTheServerIsGone() throws Exception {
+        Path target = Kubelet.newTarget("statsshared-pv");
+        driver.node().nodePublishVolume(Kubelet.publish("shared", target, PV, false, List.of("vers=4.1")));
+        try {
+            for (int round = 0; round < 10; round++) {
+                for (var answer : together(target, "shared", 4)) {
+                    assertThat(answer.getVolumeCondition().getAbnormal()).as(answer.toString()).isFalse();
+                    assertThat(answer.getUsageList()).hasSize(2);
+                }
+            }
+            step("40 concurrent calls answered normal; dropping every packet on lo");
+            Shell.sh("modprobe sch_netem; tc qdisc del dev lo root 2>/dev/null; "
+                    + "tc qdisc add dev lo root netem loss 100%").orThrow();
+            for (var answer : together(target, "shared", 2)) {
+                step("while the server does not answer: " + answer.getVolumeCondition());
+                assertThat(answer.getVolumeCondition().getAbnormal()).as(answer.toString()).isTrue();
+                assertThat(answer.getUsageList()).isEmpty();
+            }
+            Shell.sh("tc qdisc del dev lo root").orThrow();
+            Csi.NodeGetVolumeStatsResponse recovered = together(target, "shared", 1).getFirst();
+            long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(180);
+            while (recovered.getVolumeCondition().getAbnormal() && System.nanoTime() < until) {
+                Thread.sleep(500);
+                recovered = together(target, "shared", 1).getFirst();
+            }
+            assertThat(recovered.getVolumeCondition().getAbnormal()).as(recovered.toString()).isFalse();
+        } finally {
+            Shell.sh("tc qdisc del dev lo root 2>/dev/null; true");
+            driver.node().nodeUnpublishVolume(Kubelet.unpublish("shared", target));
+        }
     }
 }
