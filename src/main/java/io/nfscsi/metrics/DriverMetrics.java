@@ -46,41 +46,41 @@ public final class DriverMetrics {
     private final Map<String, IntSupplier[]> sharePools = new ConcurrentHashMap<>();
 
     public DriverMetrics() {
-        rpcHandled = Counter.builder().name("nfs_csi_rpc_handled_total")
+        rpcHandled = Counter.builder().withoutExemplars().name("nfs_csi_rpc_handled_total")
                 .help("CSI calls completed, by method and gRPC status code")
                 .labelNames("method", "code").register(registry);
         rpcDuration = Histogram.builder().name("nfs_csi_rpc_duration_seconds")
                 .help("Time from a CSI call's arrival to its reply, by method and gRPC status code")
                 .labelNames("method", "code").classicOnly().classicUpperBounds(SECONDS).withoutExemplars()
                 .register(registry);
-        mountOps = Counter.builder().name("nfs_csi_mount_operations_total")
+        mountOps = Counter.builder().withoutExemplars().name("nfs_csi_mount_operations_total")
                 .help("Mounts and unmounts, by operation (mount, unmount) and result (ok, or the failure's kind)")
                 .labelNames("operation", "result").register(registry);
         mountDuration = Histogram.builder().name("nfs_csi_mount_duration_seconds")
                 .help("Time a mount or unmount took, by operation and result")
                 .labelNames("operation", "result").classicOnly().classicUpperBounds(SECONDS).withoutExemplars()
                 .register(registry);
-        mountsKilled = Counter.builder().name("nfs_csi_mounts_killed_at_deadline_total")
+        mountsKilled = Counter.builder().withoutExemplars().name("nfs_csi_mounts_killed_at_deadline_total")
                 .help("Mount processes killed because they ran past their deadline").register(registry);
-        serverLastSuccess = Gauge.builder().name("nfs_csi_nfs_server_last_success_timestamp_seconds")
+        serverLastSuccess = Gauge.builder().withoutExemplars().name("nfs_csi_nfs_server_last_success_timestamp_seconds")
                 .help("When a mount from this NFS server last succeeded, in seconds since the epoch")
                 .labelNames("server").register(registry);
-        serverFailures = Gauge.builder().name("nfs_csi_nfs_server_consecutive_failures")
+        serverFailures = Gauge.builder().withoutExemplars().name("nfs_csi_nfs_server_consecutive_failures")
                 .help("Mounts from this NFS server that failed to reach it (unreachable or timed out) since the last"
                         + " success").labelNames("server").register(registry);
-        serverFailedFast = Counter.builder().name("nfs_csi_nfs_server_calls_failed_fast_total")
+        serverFailedFast = Counter.builder().withoutExemplars().name("nfs_csi_nfs_server_calls_failed_fast_total")
                 .help("Calls refused at once, without trying, because earlier calls on the server's share are still"
                         + " blocked in the kernel").labelNames("server").register(registry);
-        jobsInFlight = Gauge.builder().name("nfs_csi_jobs_in_flight")
+        jobsInFlight = Gauge.builder().withoutExemplars().name("nfs_csi_jobs_in_flight")
                 .help("Background jobs running now, by kind (snapshot, restore, clone, delete)").labelNames("kind")
                 .register(registry);
-        jobEntries = Counter.builder().name("nfs_csi_job_entries_done_total")
+        jobEntries = Counter.builder().withoutExemplars().name("nfs_csi_job_entries_done_total")
                 .help("Files, directories and links that background jobs have written (removed, for a delete), by kind")
                 .labelNames("kind").register(registry);
-        jobBytes = Counter.builder().name("nfs_csi_job_bytes_done_total")
+        jobBytes = Counter.builder().withoutExemplars().name("nfs_csi_job_bytes_done_total")
                 .help("Bytes of file content that background jobs have written, by kind").labelNames("kind")
                 .register(registry);
-        jobsEnded = Counter.builder().name("nfs_csi_jobs_ended_total")
+        jobsEnded = Counter.builder().withoutExemplars().name("nfs_csi_jobs_ended_total")
                 .help("Background jobs that ended, by kind and outcome (ok, failed, cancelled; unfinished: a delete that"
                         + " reached its call's deadline, which the retry continues)")
                 .labelNames("kind", "outcome").register(registry);
