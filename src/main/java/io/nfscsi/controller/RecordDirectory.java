@@ -32,9 +32,19 @@ import org.slf4j.LoggerFactory;
  * one of what it names, both answered from the NFS client's caches ({@link DirCalls#statCached}): the names are
  * looked up as any path is, checked against the server when their directory changed, and only the attributes that
  * do not change while a name points to the same file (inode number, type; size and time of a file never written
- * after it is renamed into place) are taken as cached, so that no GETATTR goes to the server for them. A whole
- * listing replaces the second {@code statx} by one read of each directory that holds volumes
- * ({@link Reading#isDirectory}).
+ * after it is renamed into place) are taken as cached, so that no GETATTR goes to the server for them. The second
+ * {@code statx} is replaced by one read of the share root for volumes directly below it, and, in a whole listing,
+ * by one read of each other directory that holds volumes ({@link Reading#isDirectory}).
+ *
+ * <p>Most listings find nothing changed, and then cost no per-entry system call at all: each reading first asks the
+ * server for the records directory's {@link DirCalls.Version} (inode, size, links, modification and change times;
+ * {@code AT_STATX_FORCE_SYNC}), and while it is the version of the last directory read, and that version had
+ * {@linkplain #SETTLE_NANOS settled} when it was read, the names read then, and every record read or found the same
+ * since, still hold: a record is replaced only by a rename into the directory, which changes its version. The same
+ * goes for the share root, whose entries' types (from one getdents) answer whether each volume's directory is there:
+ * removing, replacing or making one changes the root's version. A version that changed, or had not settled, makes
+ * the reading work as described above, and records found the same then are not looked at again until the next
+ * change.
  *
  * <p>What is kept: per share, the names of the last directory read and one decoded record (or the reason it did not
  * decode, so that a damaged record is logged once, not on every page) per name read since; names that leave the
@@ -502,9 +512,10 @@ final class RecordDirectory<T> {
 
         /**
          * Whether {@code relative} names a directory below the share's root, without following a symbolic link on
-         * the way: false when it, or a directory on the way, is missing, a file or a link. For a whole listing the
-         * answer comes from one read of each directory that holds volumes (a getdents gives each entry's type), not
-         * from a {@code statx} per volume: in the test bed each system call costs about 0.2 ms.
+         * the way: false when it, or a directory on the way, is missing, a file or a link. For a name directly below
+         * the root the answer comes from the root's entries ({@link #rootTypes}), and in a whole listing for others
+         * from one read of each directory that holds volumes (a getdents gives each entry's type), not from a
+         * {@code statx} per volume: in the test bed each system call costs about 0.2 ms.
          */
         boolean isDirectory(String relative) {
             if (relative.indexOf('/') < 0) {
