@@ -319,6 +319,7 @@ final class RecordDirectory<T> {
         private long generation = -1;
         /** The types of the root's entries, for this reading (from {@link OnShare#root} or read once). */
         private Map<String, Integer> rootTypes;
+        private boolean rootUnreadable;
 
         private Reading(NfsSource share, Path root, boolean whole) {
             this.whole = whole;
@@ -518,8 +519,9 @@ final class RecordDirectory<T> {
          * {@code statx} per volume: in the test bed each system call costs about 0.2 ms.
          */
         boolean isDirectory(String relative) {
-            if (relative.indexOf('/') < 0) {
-                Integer type = rootTypes().get(relative);
+            Map<String, Integer> inRoot = relative.indexOf('/') < 0 ? rootTypes() : null;
+            if (inRoot != null) {
+                Integer type = inRoot.get(relative);
                 if (type == null) {
                     return false;
                 }
@@ -558,12 +560,12 @@ final class RecordDirectory<T> {
         }
 
         /**
-         * The types of the root's entries: those read by an earlier reading while the root is still at the version
+         * The types of the root's entries (null when the root cannot be read): those read by an earlier reading while the root is still at the version
          * it had then ({@link DirCalls#versionFresh}: asked of the server, so that a volume directory removed or
          * replaced since is seen at once), else read now, version first.
          */
         private Map<String, Integer> rootTypes() {
-            if (rootTypes == null) {
+            if (rootTypes == null && !rootUnreadable) {
                 DirCalls.Version now = null;
                 try {
                     now = calls.versionFresh(rootFd, root);
@@ -574,10 +576,14 @@ final class RecordDirectory<T> {
                 if (last != null && last.stillValid(now)) {
                     rootTypes = last.types();
                 } else {
-                    rootTypes = types("");
-                    if (now != null) {
-                        on.root = new RootTypes(now, settled(now), Map.copyOf(rootTypes));
+                    Map<String, Integer> read = typesOrNull("");
+                    if (read == null) {
+                        rootUnreadable = true; // then each volume's directory is looked at by itself
+                    } else if (now != null) {
+                        on.root = new RootTypes(now, settled(now), Map.copyOf(read));
                         rootTypes = on.root.types();
+                    } else {
+                        rootTypes = read;
                     }
                 }
             }
@@ -589,6 +595,12 @@ final class RecordDirectory<T> {
          * without following a symbolic link; empty when it cannot be (then nothing in it is a volume's directory).
          */
         private Map<String, Integer> types(String parent) {
+            Map<String, Integer> types = typesOrNull(parent);
+            return types == null ? new java.util.HashMap<>() : types;
+        }
+
+        /** As {@link #types}, but null when the directory cannot be reached or read. */
+        private Map<String, Integer> typesOrNull(String parent) {
             Map<String, Integer> types = new java.util.HashMap<>();
             int fd = rootFd;
             try {
@@ -605,7 +617,7 @@ final class RecordDirectory<T> {
                     types.put(new String(d.name(), StandardCharsets.UTF_8), d.type());
                 }
             } catch (ErrnoException e) {
-                types.clear();
+                return null;
             } finally {
                 if (fd != rootFd) {
                     calls.closeQuietly(fd);
