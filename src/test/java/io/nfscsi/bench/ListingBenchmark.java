@@ -118,7 +118,12 @@ public final class ListingBenchmark {
         double first = (System.nanoTime() - t) / 1e6;
         // a first listing cut short by the share's deadline keeps what it read: a few more fill the driver's cache
         for (int i = 0; i < WARM_UPS && listed != n; i++) {
-            listed = controller.listVolumes(Csi.ListVolumesRequest.getDefaultInstance()).getEntriesCount();
+            try {
+                listed = controller.listVolumes(Csi.ListVolumesRequest.getDefaultInstance()).getEntriesCount();
+            } catch (io.grpc.StatusRuntimeException e) {
+                // past the client's deadline on a loaded machine: what the driver read so far is kept all the same
+                System.out.printf("%d volumes: a warm-up listing failed: %s%n", n, e.getStatus());
+            }
         }
         if (listed != n) {
             return new Listing(firstListed, listed, first, 0, 0, 0, 0);
