@@ -103,7 +103,10 @@ final class RecordDirectory<T> {
         }
     }
 
-    /** The types of the entries of a share's root directory, read when it was at {@code version}. */
+    /**
+     * The types of the entries of a share's root directory, read when it was at {@code version}; an entry whose type
+     * getdents did not give is filled in when first looked at.
+     */
     private record RootTypes(DirCalls.Version version, boolean settled, Map<String, Integer> types) {
         boolean stillValid(DirCalls.Version now) {
             return settled && now != null && now.equals(version);
@@ -129,6 +132,9 @@ final class RecordDirectory<T> {
     static final long SETTLE_NANOS = 2_000_000_000L;
     private static final java.util.concurrent.atomic.AtomicLong GENERATIONS =
             new java.util.concurrent.atomic.AtomicLong();
+
+    /** A root entry's type once looked at, when it is not a directory (any {@code d_type} but DT_DIR, DT_UNKNOWN). */
+    private static final int DT_OTHER = 8;
 
     private static boolean settled(DirCalls.Version v) {
         return v != null && System.currentTimeMillis() * 1_000_000L - v.latestNanos() > SETTLE_NANOS;
@@ -528,6 +534,10 @@ final class RecordDirectory<T> {
                 if (type != DirCalls.DT_UNKNOWN) {
                     return type == DirCalls.DT_DIR;
                 }
+                // the file system did not say (NFS's plain READDIR): looked at once, and kept with the root's types
+                boolean directory = isDirectoryLookedAt(relative);
+                inRoot.replace(relative, DirCalls.DT_UNKNOWN, directory ? DirCalls.DT_DIR : DT_OTHER);
+                return directory;
             } else if (whole) {
                 int slash = relative.lastIndexOf('/');
                 Integer type = typesIn.computeIfAbsent(slash < 0 ? "" : relative.substring(0, slash), this::types)
@@ -539,6 +549,11 @@ final class RecordDirectory<T> {
                     return type == DirCalls.DT_DIR;
                 }
             }
+            return isDirectoryLookedAt(relative);
+        }
+
+        /** {@link #isDirectory} with a {@code statx} of {@code relative} (answered from the NFS client's cache). */
+        private boolean isDirectoryLookedAt(String relative) {
             String[] segments = relative.split("/");
             int fd = rootFd;
             try {
@@ -580,7 +595,7 @@ final class RecordDirectory<T> {
                     if (read == null) {
                         rootUnreadable = true; // then each volume's directory is looked at by itself
                     } else if (now != null) {
-                        on.root = new RootTypes(now, settled(now), Map.copyOf(read));
+                        on.root = new RootTypes(now, settled(now), new ConcurrentHashMap<>(read));
                         rootTypes = on.root.types();
                     } else {
                         rootTypes = read;
