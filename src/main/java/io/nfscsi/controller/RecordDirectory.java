@@ -32,9 +32,19 @@ import org.slf4j.LoggerFactory;
  * one of what it names, both answered from the NFS client's caches ({@link DirCalls#statCached}): the names are
  * looked up as any path is, checked against the server when their directory changed, and only the attributes that
  * do not change while a name points to the same file (inode number, type; size and time of a file never written
- * after it is renamed into place) are taken as cached, so that no GETATTR goes to the server for them. A whole
- * listing replaces the second {@code statx} by one read of each directory that holds volumes
- * ({@link Reading#isDirectory}).
+ * after it is renamed into place) are taken as cached, so that no GETATTR goes to the server for them. The second
+ * {@code statx} is replaced by one read of the share root for volumes directly below it, and, in a whole listing,
+ * by one read of each other directory that holds volumes ({@link Reading#isDirectory}).
+ *
+ * <p>Most listings find nothing changed, and then cost no per-entry system call at all: each reading first asks the
+ * server for the records directory's {@link DirCalls.Version} (inode, size, links, modification and change times;
+ * {@code AT_STATX_FORCE_SYNC}), and while it is the version of the last directory read, and that version had
+ * {@linkplain #SETTLE_NANOS settled} when it was read, the names read then, and every record read or found the same
+ * since, still hold: a record is replaced only by a rename into the directory, which changes its version. The same
+ * goes for the share root, whose entries' types (from one getdents) answer whether each volume's directory is there:
+ * removing, replacing or making one changes the root's version. A version that changed, or had not settled, makes
+ * the reading work as described above, and records found the same then are not looked at again until the next
+ * change.
  *
  * <p>What is kept: per share, the names of the last directory read and one decoded record (or the reason it did not
  * decode, so that a damaged record is logged once, not on every page) per name read since; names that leave the
@@ -59,10 +69,18 @@ final class RecordDirectory<T> {
         T decode(NfsSource share, String name, Properties record);
     }
 
-    /** A record as read, with the file it was read from; {@code value} is null when it did not decode. */
-    private record Cached<T>(long ino, long size, long mtimeSeconds, int mtimeNanos, T value) {
-        static <T> Cached<T> of(DirCalls.Stat s, T value) {
-            return new Cached<>(s.ino(), s.size(), s.mtimeSeconds(), s.mtimeNanos(), value);
+    /**
+     * A record as read, with the file it was read from; {@code value} is null when it did not decode.
+     * {@code generation}: the directory's {@link Names#generation()} when the file was last read or found the same.
+     */
+    private record Cached<T>(long ino, long size, long mtimeSeconds, int mtimeNanos, T value, long generation) {
+        static <T> Cached<T> of(DirCalls.Stat s, T value, long generation) {
+            return new Cached<>(s.ino(), s.size(), s.mtimeSeconds(), s.mtimeNanos(), value, generation);
+        }
+
+        Cached<T> in(long generation) {
+            return generation == this.generation ? this
+                    : new Cached<>(ino, size, mtimeSeconds, mtimeNanos, value, generation);
         }
 
         boolean sameFile(DirCalls.Stat s) {
@@ -71,14 +89,55 @@ final class RecordDirectory<T> {
         }
     }
 
-    /** A directory's record names, as it returned them and sorted; one value, so that readers see a matching pair. */
-    private record Names(List<String> unsorted, List<String> sorted) {}
+    /**
+     * A directory's record names, as it returned them and sorted, with the directory's {@link DirCalls.Version}
+     * taken before they were read (null when it could not be), whether that version had {@link #settled} then, and
+     * the generation of this read (each read that could not reuse the last one is a new generation). One value, so
+     * that readers see a matching set.
+     */
+    private record Names(List<String> unsorted, List<String> sorted, DirCalls.Version version, boolean settled,
+                         long generation) {
+        /** Whether a directory now at {@code now} holds what this read found, and every record found the same in it. */
+        boolean stillValid(DirCalls.Version now) {
+            return settled && now != null && now.equals(version);
+        }
+    }
+
+    /**
+     * The types of the entries of a share's root directory, read when it was at {@code version}; an entry whose type
+     * getdents did not give is filled in when first looked at.
+     */
+    private record RootTypes(DirCalls.Version version, boolean settled, Map<String, Integer> types) {
+        boolean stillValid(DirCalls.Version now) {
+            return settled && now != null && now.equals(version);
+        }
+    }
 
     /** What this controller knows of the directory on one share. */
     private static final class OnShare<T> {
         /** The names of the last directory read, sorted and as the directory returned them. */
-        volatile Names names = new Names(List.of(), List.of());
+        volatile Names names = new Names(List.of(), List.of(), null, false, -1);
         final Map<String, Cached<T>> records = new ConcurrentHashMap<>();
+        /** The share root's entries' types as last read; null before the first read. */
+        volatile RootTypes root;
+    }
+
+    /**
+     * How long after its last change a directory's version is taken to identify its content. A directory's times
+     * have the server's timestamp granularity (a clock tick on many file systems): a change in the same tick as the
+     * one before, made just after this controller read the directory, leaves the version as it was. A version whose
+     * times are older than this (on this host's clock) cannot be repeated by a later change, as long as the server's
+     * clock is not behind this host's by more than this less a tick.
+     */
+    static final long SETTLE_NANOS = 2_000_000_000L;
+    private static final java.util.concurrent.atomic.AtomicLong GENERATIONS =
+            new java.util.concurrent.atomic.AtomicLong();
+
+    /** A root entry's type once looked at, when it is not a directory (any {@code d_type} but DT_DIR, DT_UNKNOWN). */
+    private static final int DT_OTHER = 8;
+
+    private static boolean settled(DirCalls.Version v) {
+        return v != null && System.currentTimeMillis() * 1_000_000L - v.latestNanos() > SETTLE_NANOS;
     }
 
     private final String directory;
@@ -260,6 +319,13 @@ final class RecordDirectory<T> {
         private final boolean whole;
         /** For a whole listing: the entries' types in each directory that holds volumes, read once. */
         private final Map<String, Map<String, Integer>> typesIn = new java.util.HashMap<>();
+        /** The records directory's version when this reading opened it; null when it could not be had. */
+        private final DirCalls.Version version;
+        /** The generation of {@link #names()}' answer: records found the same in it need no new look. */
+        private long generation = -1;
+        /** The types of the root's entries, for this reading (from {@link OnShare#root} or read once). */
+        private Map<String, Integer> rootTypes;
+        private boolean rootUnreadable;
 
         private Reading(NfsSource share, Path root, boolean whole) {
             this.whole = whole;
@@ -292,6 +358,15 @@ final class RecordDirectory<T> {
                 }
             }
             dirFd = fd;
+            DirCalls.Version v = null;
+            if (dirFd >= 0) {
+                try {
+                    v = calls.versionFresh(dirFd, directory);
+                } catch (ErrnoException e) {
+                    // then the directory is read, and each record looked at, as if it had changed
+                }
+            }
+            version = v;
         }
 
         /** The share's root directory, for looking at what records name (with {@code java.nio.file}). */
@@ -304,6 +379,13 @@ final class RecordDirectory<T> {
          * sorted; also what {@link #lastSeen} answers from until the next read.
          */
         List<String> names() {
+            Names last = on.names;
+            if (dirFd >= 0 && last.stillValid(version)) {
+                // the directory has not changed since that read: its names, and the records found then, still hold
+                generation = last.generation();
+                return last.sorted();
+            }
+            generation = GENERATIONS.incrementAndGet();
             List<String> names = new ArrayList<>();
             if (dirFd >= 0) {
                 List<byte[]> entries;
@@ -320,15 +402,16 @@ final class RecordDirectory<T> {
                     }
                 }
             }
-            Names last = on.names;
+            boolean settled = settled(version);
             if (names.equals(last.unsorted())) {
                 // the directory as it was: its sorted names, and the cache's keys, are still right
+                on.names = new Names(last.unsorted(), last.sorted(), version, settled, generation);
                 return last.sorted();
             }
             List<String> sorted = new ArrayList<>(names);
             sorted.sort(null);
             List<String> read = List.copyOf(sorted);
-            on.names = new Names(names, read);
+            on.names = new Names(names, read, version, settled, generation);
             if (!on.records.isEmpty()) {
                 on.records.keySet().retainAll(new HashSet<>(read));
             }
@@ -345,6 +428,10 @@ final class RecordDirectory<T> {
             }
             byte[] file = bytes(name + SUFFIX);
             Cached<T> cached = on.records.get(name);
+            if (cached != null && cached.generation() == generation) {
+                // read or found the same since the directory last changed (names())
+                return Optional.ofNullable(cached.value());
+            }
             if (cached != null) {
                 DirCalls.Stat stat;
                 try {
@@ -357,6 +444,7 @@ final class RecordDirectory<T> {
                     throw internal(name, e);
                 }
                 if (cached.sameFile(stat)) {
+                    on.records.put(name, cached.in(generation));
                     return Optional.ofNullable(cached.value());
                 }
             }
@@ -387,7 +475,7 @@ final class RecordDirectory<T> {
                 stat = calls.fstat(fd, name);
                 if (!stat.isRegular()) {
                     log.warn("ListVolumes: {} record {} on {} is not a regular file; skipping it", what, name, share);
-                    return Cached.of(stat, null);
+                    return Cached.of(stat, null, generation);
                 }
                 bytes = readAll(fd, stat.size(), name);
             } catch (ErrnoException e) {
@@ -406,7 +494,7 @@ final class RecordDirectory<T> {
                 // one unreadable record must not hide the others; logged once per version of the file
                 log.warn("skipping the {} record {} on {}: {}", what, name + SUFFIX, share, e.getMessage());
             }
-            return Cached.of(stat, value);
+            return Cached.of(stat, value, generation);
         }
 
         /**
@@ -431,12 +519,26 @@ final class RecordDirectory<T> {
 
         /**
          * Whether {@code relative} names a directory below the share's root, without following a symbolic link on
-         * the way: false when it, or a directory on the way, is missing, a file or a link. For a whole listing the
-         * answer comes from one read of each directory that holds volumes (a getdents gives each entry's type), not
-         * from a {@code statx} per volume: in the test bed each system call costs about 0.2 ms.
+         * the way: false when it, or a directory on the way, is missing, a file or a link. For a name directly below
+         * the root the answer comes from the root's entries ({@link #rootTypes}), and in a whole listing for others
+         * from one read of each directory that holds volumes (a getdents gives each entry's type), not from a
+         * {@code statx} per volume: in the test bed each system call costs about 0.2 ms.
          */
         boolean isDirectory(String relative) {
-            if (whole) {
+            Map<String, Integer> inRoot = relative.indexOf('/') < 0 ? rootTypes() : null;
+            if (inRoot != null) {
+                Integer type = inRoot.get(relative);
+                if (type == null) {
+                    return false;
+                }
+                if (type != DirCalls.DT_UNKNOWN) {
+                    return type == DirCalls.DT_DIR;
+                }
+                // the file system did not say (NFS's plain READDIR): looked at once, and kept with the root's types
+                boolean directory = isDirectoryLookedAt(relative);
+                inRoot.replace(relative, DirCalls.DT_UNKNOWN, directory ? DirCalls.DT_DIR : DT_OTHER);
+                return directory;
+            } else if (whole) {
                 int slash = relative.lastIndexOf('/');
                 Integer type = typesIn.computeIfAbsent(slash < 0 ? "" : relative.substring(0, slash), this::types)
                         .get(relative.substring(slash + 1));
@@ -447,6 +549,11 @@ final class RecordDirectory<T> {
                     return type == DirCalls.DT_DIR;
                 }
             }
+            return isDirectoryLookedAt(relative);
+        }
+
+        /** {@link #isDirectory} with a {@code statx} of {@code relative} (answered from the NFS client's cache). */
+        private boolean isDirectoryLookedAt(String relative) {
             String[] segments = relative.split("/");
             int fd = rootFd;
             try {
@@ -468,10 +575,47 @@ final class RecordDirectory<T> {
         }
 
         /**
+         * The types of the root's entries (null when the root cannot be read): those read by an earlier reading while the root is still at the version
+         * it had then ({@link DirCalls#versionFresh}: asked of the server, so that a volume directory removed or
+         * replaced since is seen at once), else read now, version first.
+         */
+        private Map<String, Integer> rootTypes() {
+            if (rootTypes == null && !rootUnreadable) {
+                DirCalls.Version now = null;
+                try {
+                    now = calls.versionFresh(rootFd, root);
+                } catch (ErrnoException e) {
+                    // read the root now, and keep nothing of it
+                }
+                RootTypes last = on.root;
+                if (last != null && last.stillValid(now)) {
+                    rootTypes = last.types();
+                } else {
+                    Map<String, Integer> read = typesOrNull("");
+                    if (read == null) {
+                        rootUnreadable = true; // then each volume's directory is looked at by itself
+                    } else if (now != null) {
+                        on.root = new RootTypes(now, settled(now), new ConcurrentHashMap<>(read));
+                        rootTypes = on.root.types();
+                    } else {
+                        rootTypes = read;
+                    }
+                }
+            }
+            return rootTypes;
+        }
+
+        /**
          * The type of each entry of the directory {@code parent} below the root (the root itself for ""), reached
          * without following a symbolic link; empty when it cannot be (then nothing in it is a volume's directory).
          */
         private Map<String, Integer> types(String parent) {
+            Map<String, Integer> types = typesOrNull(parent);
+            return types == null ? new java.util.HashMap<>() : types;
+        }
+
+        /** As {@link #types}, but null when the directory cannot be reached or read. */
+        private Map<String, Integer> typesOrNull(String parent) {
             Map<String, Integer> types = new java.util.HashMap<>();
             int fd = rootFd;
             try {
@@ -488,7 +632,7 @@ final class RecordDirectory<T> {
                     types.put(new String(d.name(), StandardCharsets.UTF_8), d.type());
                 }
             } catch (ErrnoException e) {
-                types.clear();
+                return null;
             } finally {
                 if (fd != rootFd) {
                     calls.closeQuietly(fd);

@@ -49,6 +49,7 @@ public final class DirCalls implements AutoCloseable {
     private static final int AT_SYMLINK_NOFOLLOW = 0x100;
     private static final int AT_EMPTY_PATH = 0x1000;
     private static final int AT_STATX_DONT_SYNC = 0x4000;
+    private static final int AT_STATX_FORCE_SYNC = 0x2000;
     private static final int STATX_BASIC_STATS = 0x7ff;
     private static final long UTIME_OMIT = (1L << 30) - 2;
 
@@ -61,6 +62,7 @@ public final class DirCalls implements AutoCloseable {
     private static final int STX_INO = 32;
     private static final int STX_SIZE_FIELD = 40;
     private static final int STX_BLOCKS = 48;
+    private static final int STX_CTIME = 96;
     private static final int STX_MTIME = 112;
     private static final int STX_DEV_MAJOR = 136;
     private static final int STX_DEV_MINOR = 140;
@@ -250,6 +252,38 @@ public final class DirCalls implements AutoCloseable {
     /** The attributes of an open file. */
     public Stat fstat(int fd, Object shown) throws ErrnoException {
         return statx(fd, empty, AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW, shown);
+    }
+
+    /**
+     * What changes whenever a directory's entries change (an entry created, removed or renamed in or out of it):
+     * its inode number, size, link count, modification and change times.
+     */
+    public record Version(long ino, long size, long nlink, long mtimeSeconds, int mtimeNanos, long ctimeSeconds,
+                          int ctimeNanos) {
+        /** The later of the modification and change times, in nanoseconds since the epoch. */
+        public long latestNanos() {
+            return Math.max(mtimeSeconds * 1_000_000_000L + mtimeNanos, ctimeSeconds * 1_000_000_000L + ctimeNanos);
+        }
+    }
+
+    /**
+     * The {@link Version} of an open directory, asked of a network file system's server rather than taken from the
+     * client's attribute cache ({@code AT_STATX_FORCE_SYNC}).
+     */
+    public Version versionFresh(int fd, Object shown) throws ErrnoException {
+        int rc;
+        try {
+            rc = (int) STATX.invokeExact(state, fd, empty, AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW | AT_STATX_FORCE_SYNC,
+                    STATX_BASIC_STATS, statx);
+        } catch (Throwable t) {
+            throw downcallFailed(t);
+        }
+        if (rc != 0) {
+            throw new ErrnoException("statx", shown, errno());
+        }
+        return new Version(statx.get(L, STX_INO), statx.get(L, STX_SIZE_FIELD),
+                Integer.toUnsignedLong(statx.get(I, STX_NLINK)), statx.get(L, STX_MTIME), statx.get(I, STX_MTIME + 8),
+                statx.get(L, STX_CTIME), statx.get(I, STX_CTIME + 8));
     }
 
     private Stat statx(int dirFd, MemorySegment name, int flags, Object shown) throws ErrnoException {
