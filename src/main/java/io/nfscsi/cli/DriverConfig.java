@@ -4,6 +4,7 @@ import io.nfscsi.concurrent.ContainerCpus;
 import io.nfscsi.controller.ControllerSettings;
 import io.nfscsi.metrics.MetricsAddress;
 import io.nfscsi.server.Endpoint;
+import io.nfscsi.volume.AllowedShares;
 import io.nfscsi.volume.OnDelete;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -30,11 +31,12 @@ import java.util.regex.Pattern;
  * @param metricsAddress  where the Prometheus metrics are served; null serves none
  * @param statsCacheTtl   how long NodeGetVolumeStats serves a volume's usage from its last read (the condition is
  *                        checked on every call); zero reads usage on every call; at most {@link #MAX_STATS_CACHE_TTL}
+ * @param inlineAllowedShares the exports that inline (ephemeral) volumes may mount; null or empty allows none
  */
 public record DriverConfig(Endpoint endpoint, String nodeId, String driverName, Duration mountTimeout,
                            Duration statsTimeout, Path workingMountDir, Duration shutdownGrace, int verbosity,
                            Provisioning provisioning, Path nodeStateDir, MetricsAddress metricsAddress,
-                           Duration statsCacheTtl) {
+                           Duration statsCacheTtl, AllowedShares inlineAllowedShares) {
 
     /** The default {@code --volume-stats-cache-ttl}: kubelet's default volume stats aggregation period. */
     public static final Duration DEFAULT_STATS_CACHE_TTL = Duration.ofMinutes(1);
@@ -121,6 +123,9 @@ public record DriverConfig(Endpoint endpoint, String nodeId, String driverName, 
         Objects.requireNonNull(provisioning, "provisioning");
         validate(nodeId, driverName, mountTimeout, statsTimeout, workingMountDir, shutdownGrace, verbosity);
         Objects.requireNonNull(statsCacheTtl, "statsCacheTtl");
+        if (inlineAllowedShares == null) {
+            inlineAllowedShares = AllowedShares.NONE;
+        }
         if (statsCacheTtl.isNegative() || statsCacheTtl.compareTo(MAX_STATS_CACHE_TTL) > 0) {
             throw new IllegalArgumentException("--volume-stats-cache-ttl must be between 0 (off) and "
                     + MAX_STATS_CACHE_TTL.toMinutes() + "m");
@@ -132,6 +137,15 @@ public record DriverConfig(Endpoint endpoint, String nodeId, String driverName, 
         } else if (!nodeStateDir.isAbsolute()) {
             throw new IllegalArgumentException("--state-dir must be an absolute path");
         }
+    }
+
+    /** Allowing no inline volume. */
+    public DriverConfig(Endpoint endpoint, String nodeId, String driverName, Duration mountTimeout,
+                        Duration statsTimeout, Path workingMountDir, Duration shutdownGrace, int verbosity,
+                        Provisioning provisioning, Path nodeStateDir, MetricsAddress metricsAddress,
+                        Duration statsCacheTtl) {
+        this(endpoint, nodeId, driverName, mountTimeout, statsTimeout, workingMountDir, shutdownGrace, verbosity,
+                provisioning, nodeStateDir, metricsAddress, statsCacheTtl, AllowedShares.NONE);
     }
 
     /** With the default {@code --volume-stats-cache-ttl}. */

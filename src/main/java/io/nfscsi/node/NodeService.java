@@ -9,6 +9,7 @@ import io.nfscsi.error.CsiException;
 import io.nfscsi.concurrent.BoundedIo;
 import io.nfscsi.mount.Mounter;
 import io.nfscsi.mount.Posix;
+import io.nfscsi.volume.AllowedShares;
 import io.nfscsi.volume.MountOptions;
 import io.nfscsi.volume.RequestFields;
 import io.nfscsi.volume.VolumeContext;
@@ -32,6 +33,7 @@ public final class NodeService extends NodeGrpc.NodeImplBase {
     private final Duration statsTimeout;
     private final Publisher publisher;
     private final VolumeHealth health;
+    private final InlineVolumes inline;
     private final KeyedLocks locks = new KeyedLocks();
 
     /**
@@ -50,6 +52,17 @@ public final class NodeService extends NodeGrpc.NodeImplBase {
      */
     public NodeService(String nodeId, Mounter mounter, BoundedIo io, Path stateDir, Duration mountTimeout,
                        Duration statsTimeout, Duration statsCacheTtl, Clock clock) {
+        this(nodeId, mounter, io, stateDir, mountTimeout, statsTimeout, statsCacheTtl, AllowedShares.NONE, clock);
+    }
+
+    /**
+     * @param inlineAllowed the exports that inline (ephemeral) volumes may mount ({@code --inline-allowed-shares});
+     *                      {@link AllowedShares#NONE} refuses every inline publish. Persistent volumes are never
+     *                      checked (see {@link InlineVolumes}).
+     */
+    public NodeService(String nodeId, Mounter mounter, BoundedIo io, Path stateDir, Duration mountTimeout,
+                       Duration statsTimeout, Duration statsCacheTtl, AllowedShares inlineAllowed, Clock clock) {
+        this.inline = new InlineVolumes(inlineAllowed);
         this.nodeId = nodeId;
         this.mountTimeout = mountTimeout;
         this.statsTimeout = statsTimeout;
@@ -71,6 +84,7 @@ public final class NodeService extends NodeGrpc.NodeImplBase {
         Csi.VolumeCapability.MountVolume mount = RequestFields.mountCapability(req.getVolumeCapability(),
                 "volume_capability");
         VolumeContext context = VolumeContext.parse(req.getVolumeContextMap());
+        inline.check(volumeId, req.getVolumeContextMap(), context.source());
         var options = MountOptions.merge(mount.getMountFlagsList(), context.mountOptions(), req.getReadonly());
         var request = new Publisher.Request(volumeId, target, context.source(), options, req.getReadonly(),
                 context.mountPermissions(), req.getVolumeCapability().getAccessMode().getMode());

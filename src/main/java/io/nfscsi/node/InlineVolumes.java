@@ -1,0 +1,64 @@
+package io.nfscsi.node;
+
+import io.nfscsi.error.CsiException;
+import io.nfscsi.volume.AllowedShares;
+import io.nfscsi.volume.NfsSource;
+import java.util.Map;
+import java.util.regex.Pattern;
+
+/**
+ * Keeps inline (CSI ephemeral) volumes to the exports that {@code --inline-allowed-shares} names. An inline volume's
+ * server and share come from the pod spec, so anyone who may create a pod could otherwise mount any export the node
+ * reaches; a persistent volume's come from a PersistentVolume or a StorageClass, which an administrator made, and are
+ * never checked.
+ *
+ * <p>A publish is inline when either says so:
+ * <ul>
+ *   <li>{@code volume_context} has {@code csi.storage.k8s.io/ephemeral} (any case) with a value other than
+ *       {@code false}: kubelet sets it, over whatever the pod wrote, when the CSIDriver has
+ *       {@code podInfoOnMount: true};</li>
+ *   <li>{@code volume_id} is {@code csi-} and 64 lower-case hex digits: the handle kubelet makes for an inline volume
+ *       (sha256 of the pod UID and the volume's name). This one holds without {@code podInfoOnMount}, where the
+ *       marker is missing or, written by the pod's author, may say {@code false}. No volume that CreateVolume made
+ *       has such an ID (ours start {@code nfs-csi:}, csi-driver-nfs's hold '#' or '/'); a static PersistentVolume
+ *       whose volumeHandle has that form is checked as inline.</li>
+ * </ul>
+ */
+final class InlineVolumes {
+
+    static final String FLAG = "--inline-allowed-shares";
+    static final String EPHEMERAL = "csi.storage.k8s.io/ephemeral";
+    private static final Pattern KUBELET_INLINE_ID = Pattern.compile("csi-[0-9a-f]{64}");
+
+    private final AllowedShares allowed;
+
+    InlineVolumes(AllowedShares allowed) {
+        this.allowed = allowed;
+    }
+
+    static boolean isInline(String volumeId, Map<String, String> volumeContext) {
+        if (KUBELET_INLINE_ID.matcher(volumeId).matches()) {
+            return true;
+        }
+        return volumeContext.entrySet().stream().anyMatch(e -> e.getKey().equalsIgnoreCase(EPHEMERAL)
+                && !e.getValue().strip().equalsIgnoreCase("false"));
+    }
+
+    /**
+     * Refuses an inline publish of an export that no pattern allows.
+     *
+     * @throws CsiException.PermissionDenied naming the flag and the export
+     */
+    void check(String volumeId, Map<String, String> volumeContext, NfsSource source) {
+        if (!isInline(volumeId, volumeContext) || allowed.allowing(source).isPresent()) {
+            return;
+        }
+        if (allowed.isEmpty()) {
+            throw new CsiException.PermissionDenied("inline volume " + volumeId + " of " + source.format()
+                    + " refused: inline volumes are allowed only from the exports that " + FLAG
+                    + " names, and it names none");
+        }
+        throw new CsiException.PermissionDenied("inline volume " + volumeId + " of " + source.format()
+                + " refused: no pattern of " + FLAG + " (" + allowed.format() + ") allows it");
+    }
+}
