@@ -123,19 +123,4 @@ class InlineVolumeTest {
             driver.node().nodeUnpublishVolume(Kubelet.unpublish("secret-pv", target));
         }
     }
-
-    @Test
-    void withoutTheFlag_everyInlinePublishIsPermissionDenied_namingTheFlag() throws Exception {
-        try (DriverProcess plain = DriverProcess.start(Path.of("/run/nfs-csi-inline-none"))) {
-            String id = kubeletInlineId(UUID.randomUUID().toString(), "data");
-            Path target = Kubelet.newTarget(id);
-            assertThatThrownBy(() -> plain.node().nodePublishVolume(
-                    inline(id, target, EXPORT.toString(), "inline/team-a")))
-                    .isInstanceOfSatisfying(StatusRuntimeException.class, e -> {
-                        assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.PERMISSION_DENIED);
-                        assertThat(e.getStatus().getDescription()).contains("--inline-allowed-shares");
-                    });
-            assertThat(target).doesNotExist();
-        }
-    }
 }
