@@ -1,9 +1,12 @@
 package io.nfscsi.node;
 
 import io.nfscsi.error.CsiException;
+import io.nfscsi.mount.MountEntry;
 import io.nfscsi.volume.AllowedShares;
 import io.nfscsi.volume.NfsSource;
 import java.util.Map;
+import java.util.Optional;
+import java.util.function.Supplier;
 import java.util.regex.Pattern;
 
 /**
@@ -23,6 +26,11 @@ import java.util.regex.Pattern;
  *       has such an ID (ours start {@code nfs-csi:}, csi-driver-nfs's hold '#' or '/'); a static PersistentVolume
  *       whose volumeHandle has that form is checked as inline.</li>
  * </ul>
+ *
+ * <p>The check is on the path as named. A symbolic link on the server inside an allowed share leads elsewhere, and
+ * both NFS versions follow it while mounting. NFSv4 mounts show the path they reached in the mount table, so that
+ * path is checked again once mounted ({@link #checkMounted}); NFSv3 mounts show the path as asked, so a link is not
+ * seen there.
  */
 final class InlineVolumes {
 
@@ -42,6 +50,35 @@ final class InlineVolumes {
         }
         return volumeContext.entrySet().stream().anyMatch(e -> e.getKey().equalsIgnoreCase(EPHEMERAL)
                 && !e.getValue().strip().equalsIgnoreCase("false"));
+    }
+
+    /**
+     * After the mount: refuses an inline volume whose mount the kernel shows at a path that no pattern allows (an
+     * NFSv4 mount through a symbolic link on the server). Only the path is compared, under the server as asked: the
+     * kernel may name an NFSv4 server after its first mount (client trunking).
+     *
+     * @param mounted the mount at the target, read only for an inline volume
+     * @throws CsiException.PermissionDenied naming the flag and the path reached; the caller unmounts
+     */
+    void checkMounted(String volumeId, Map<String, String> volumeContext, NfsSource asked,
+                      Supplier<Optional<MountEntry>> mounted) {
+        if (!isInline(volumeId, volumeContext)) {
+            return;
+        }
+        Optional<String> source = mounted.get().map(MountEntry::source);
+        int slash = source.map(s -> s.indexOf('/')).orElse(-1);
+        NfsSource reached;
+        try {
+            reached = slash < 0 ? null : new NfsSource(asked.server(), source.get().substring(slash));
+        } catch (CsiException e) {
+            reached = null;
+        }
+        if (reached != null && allowed.allowing(reached).isPresent()) {
+            return;
+        }
+        throw new CsiException.PermissionDenied("inline volume " + volumeId + " of " + asked.format()
+                + " refused: the mount reached " + source.orElse("nothing") + " (a symbolic link on the server?), "
+                + "which no pattern of " + FLAG + " (" + allowed.format() + ") allows; unmounted");
     }
 
     /**

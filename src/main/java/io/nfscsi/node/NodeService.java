@@ -34,6 +34,7 @@ public final class NodeService extends NodeGrpc.NodeImplBase {
     private final Publisher publisher;
     private final VolumeHealth health;
     private final InlineVolumes inline;
+    private final Mounter mounter;
     private final KeyedLocks locks = new KeyedLocks();
 
     /**
@@ -63,6 +64,7 @@ public final class NodeService extends NodeGrpc.NodeImplBase {
     public NodeService(String nodeId, Mounter mounter, BoundedIo io, Path stateDir, Duration mountTimeout,
                        Duration statsTimeout, Duration statsCacheTtl, AllowedShares inlineAllowed, Clock clock) {
         this.inline = new InlineVolumes(inlineAllowed);
+        this.mounter = mounter;
         this.nodeId = nodeId;
         this.mountTimeout = mountTimeout;
         this.statsTimeout = statsTimeout;
@@ -90,6 +92,13 @@ public final class NodeService extends NodeGrpc.NodeImplBase {
                 context.mountPermissions(), req.getVolumeCapability().getAccessMode().getMode());
         try (var _ = locks.acquire(volumeId, "volume " + volumeId)) {
             publisher.publish(request, Deadlines.forCall(mountTimeout), Deadlines.forCall(statsTimeout));
+            try {
+                inline.checkMounted(volumeId, req.getVolumeContextMap(), context.source(),
+                        () -> mounter.table().at(target));
+            } catch (CsiException.PermissionDenied e) {
+                publisher.unpublish(volumeId, target, Deadlines.forCall(mountTimeout));
+                throw e;
+            }
         } finally {
             health.forget(target);
         }

@@ -162,6 +162,47 @@ class InlineVolumesTest {
         return target("t");
     }
 
+    /** An NFSv4 mount through a server-side symbolic link: the kernel shows the path it reached. */
+    @Test
+    void inlinePublish_whoseMountReachesADisallowedPath_isPermissionDenied_andUnmounted() throws Exception {
+        FakeMounter reached = mounter;
+        io.nfscsi.mount.Mounter throughALink = new io.nfscsi.mount.Mounter() {
+            @Override
+            public void mount(String source, Path target, String fsType, List<String> options,
+                              io.nfscsi.concurrent.Deadline deadline) throws io.nfscsi.mount.MountException {
+                reached.mount(source.replace("/inline/link", "/secret"), target, fsType, options, deadline);
+            }
+
+            @Override
+            public void unmount(Path target, io.nfscsi.concurrent.Deadline deadline)
+                    throws io.nfscsi.mount.MountException {
+                reached.unmount(target, deadline);
+            }
+
+            @Override
+            public io.nfscsi.mount.MountTable table() {
+                return reached.table();
+            }
+        };
+        csi = new InProcessCsi(new NodeService("node-1", throughALink, new BoundedIo(4), dir.resolve("state"),
+                Duration.ofSeconds(5), Duration.ofSeconds(2), Duration.ZERO,
+                AllowedShares.parse("--inline-allowed-shares", List.of("nfs.example.com:/exports/inline/**")),
+                Clock.systemUTC()));
+        node = NodeGrpc.newBlockingStub(csi.channel()).withDeadlineAfter(30, TimeUnit.SECONDS);
+        Path t = target("a");
+
+        Status s = assertCode(Status.Code.PERMISSION_DENIED, () -> node.nodePublishVolume(
+                publish(KUBELET_ID, t, inline("nfs.example.com", "/exports/inline", "subDir", "link"))));
+        assertThat(s.getDescription()).contains("--inline-allowed-shares", "/exports/secret");
+        assertThat(reached.mounted()).isZero();
+        assertThat(t).doesNotExist();
+
+        // a persistent volume through the same link is the administrator's business
+        node.nodePublishVolume(publish("pv-1", target("b"),
+                Map.of("server", "nfs.example.com", "share", "/exports/inline", "subDir", "link")));
+        assertThat(reached.mounted()).isOne();
+    }
+
     @Test
     void isInline_kubeletIdForm_isExactlyCsiAnd64LowerHexDigits() {
         assertThat(InlineVolumes.isInline(KUBELET_ID, Map.of())).isTrue();

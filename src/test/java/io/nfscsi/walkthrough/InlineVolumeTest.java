@@ -37,6 +37,8 @@ class InlineVolumeTest {
         Files.writeString(EXPORT.resolve("inline/team-a/shared"), "inline data");
         Files.createDirectories(EXPORT.resolve("secret"));
         Files.writeString(EXPORT.resolve("secret/key"), "not for pods");
+        Files.deleteIfExists(EXPORT.resolve("inline/link"));
+        Files.createSymbolicLink(EXPORT.resolve("inline/link"), Path.of("../secret"));
         driver = DriverProcess.start(Path.of("/run/nfs-csi-inline"), "--inline-allowed-shares", ALLOWED);
     }
 
@@ -56,6 +58,11 @@ class InlineVolumeTest {
 
     /** NodePublishVolume as kubelet sends it for an inline volume when the CSIDriver has podInfoOnMount: true. */
     static Csi.NodePublishVolumeRequest inline(String volumeId, Path target, String share, String subDir) {
+        return inline(volumeId, target, share, subDir, List.of());
+    }
+
+    static Csi.NodePublishVolumeRequest inline(String volumeId, Path target, String share, String subDir,
+                                               List<String> mountFlags) {
         Map<String, String> context = new HashMap<>(Map.of("server", "127.0.0.1", "share", share,
                 "csi.storage.k8s.io/ephemeral", "true", "csi.storage.k8s.io/pod.name", "web-0",
                 "csi.storage.k8s.io/pod.namespace", "team-a", "csi.storage.k8s.io/pod.uid", "4bcbf944",
@@ -64,7 +71,7 @@ class InlineVolumeTest {
             context.put("subDir", subDir);
         }
         return Csi.NodePublishVolumeRequest.newBuilder().setVolumeId(volumeId).setTargetPath(target.toString())
-                .setVolumeCapability(Kubelet.mountCapability(List.of())).putAllVolumeContext(context).build();
+                .setVolumeCapability(Kubelet.mountCapability(mountFlags)).putAllVolumeContext(context).build();
     }
 
     @Test
@@ -110,6 +117,30 @@ class InlineVolumeTest {
         assertThat(target).doesNotExist();
         assertThat(MountTable.read().entries()).hasSize(mountsBefore)
                 .noneMatch(m -> m.source().contains("/secret"));
+    }
+
+    /**
+     * A pod that may write in the allowed share links {@code inline/link -> ../secret} there: the path passes the
+     * check, and the NFSv4 client follows the link while mounting. The mount table shows where it arrived, and the
+     * driver unmounts it. (An NFSv3 mount shows the path as asked: README, "Inline volumes".)
+     */
+    @Test
+    void inlinePublish_throughASymbolicLinkOnTheServer_nfs4_isPermissionDenied_andUnmounted() throws Exception {
+        String id = kubeletInlineId(UUID.randomUUID().toString(), "data");
+        Path target = Kubelet.newTarget(id);
+        try {
+            assertThatThrownBy(() -> driver.node().nodePublishVolume(
+                    inline(id, target, EXPORT.toString(), "inline/link", List.of("vers=4.2"))))
+                    .isInstanceOfSatisfying(StatusRuntimeException.class, e -> {
+                        assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.PERMISSION_DENIED);
+                        assertThat(e.getStatus().getDescription()).contains("--inline-allowed-shares",
+                                EXPORT + "/secret");
+                    });
+            assertThat(target).doesNotExist();
+            assertThat(MountTable.read().entries()).noneMatch(m -> m.source().contains("/secret"));
+        } finally {
+            driver.node().nodeUnpublishVolume(Kubelet.unpublish(id, target));
+        }
     }
 
     @Test
