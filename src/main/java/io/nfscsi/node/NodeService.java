@@ -86,8 +86,8 @@ public final class NodeService extends NodeGrpc.NodeImplBase {
         Csi.VolumeCapability.MountVolume mount = RequestFields.mountCapability(req.getVolumeCapability(),
                 "volume_capability");
         VolumeContext context = VolumeContext.parse(req.getVolumeContextMap());
-        inline.check(volumeId, req.getVolumeContextMap(), context.source());
         var options = MountOptions.merge(mount.getMountFlagsList(), context.mountOptions(), req.getReadonly());
+        inline.check(volumeId, req.getVolumeContextMap(), context.source()); // after every field is known valid
         var request = new Publisher.Request(volumeId, target, context.source(), options, req.getReadonly(),
                 context.mountPermissions(), req.getVolumeCapability().getAccessMode().getMode());
         try (var _ = locks.acquire(volumeId, "volume " + volumeId)) {
