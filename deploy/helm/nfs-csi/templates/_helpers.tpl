@@ -119,7 +119,7 @@ A component's extraArgs, refused when they name a flag that the chart sets from 
 those once, and a second one would make it exit at start with "should be specified only once".
 */}}
 {{- define "nfs-csi.extraArgs" -}}
-{{- $managed := dict "--endpoint" "" "--nodeid" "" "--drivername" "driverName" "--v" "driver.logVerbosity" "-v" "driver.logVerbosity" "--mount-timeout" "driver.mountTimeout" "--stats-timeout" "driver.statsTimeout" "--working-mount-dir" "controller.workingMountDir" "--default-ondelete-policy" "controller.defaultOnDeletePolicy" "--logging-format" "logFormat" -}}
+{{- $managed := dict "--endpoint" "" "--nodeid" "" "--drivername" "driverName" "--v" "driver.logVerbosity" "-v" "driver.logVerbosity" "--mount-timeout" "driver.mountTimeout" "--stats-timeout" "driver.statsTimeout" "--working-mount-dir" "controller.workingMountDir" "--default-ondelete-policy" "controller.defaultOnDeletePolicy" "--logging-format" "logFormat" "--inline-allowed-shares" "node.inlineAllowedShares" -}}
 {{- range .args }}
 {{- $flag := regexReplaceAll "=.*$" . "" }}
 {{- if hasKey $managed $flag }}

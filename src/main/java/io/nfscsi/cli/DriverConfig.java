@@ -4,6 +4,7 @@ import io.nfscsi.concurrent.ContainerCpus;
 import io.nfscsi.controller.ControllerSettings;
 import io.nfscsi.metrics.MetricsAddress;
 import io.nfscsi.server.Endpoint;
+import io.nfscsi.volume.AllowedShares;
 import io.nfscsi.volume.OnDelete;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -31,11 +32,12 @@ import java.util.regex.Pattern;
  * @param statsCacheTtl   how long NodeGetVolumeStats serves a volume's usage from its last read (the condition is
  *                        checked on every call); zero reads usage on every call; at most {@link #MAX_STATS_CACHE_TTL}
  * @param volumeUsage     what NodeGetVolumeStats reports as used: the export's or each volume's own
+ * @param inlineAllowedShares the exports that inline (ephemeral) volumes may mount; null or empty allows none
  */
 public record DriverConfig(Endpoint endpoint, String nodeId, String driverName, Duration mountTimeout,
                            Duration statsTimeout, Path workingMountDir, Duration shutdownGrace, int verbosity,
                            Provisioning provisioning, Path nodeStateDir, MetricsAddress metricsAddress,
-                           Duration statsCacheTtl, VolumeUsage volumeUsage) {
+                           Duration statsCacheTtl, VolumeUsage volumeUsage, AllowedShares inlineAllowedShares) {
 
     /** The default {@code --volume-stats-cache-ttl}: kubelet's default volume stats aggregation period. */
     public static final Duration DEFAULT_STATS_CACHE_TTL = Duration.ofMinutes(1);
@@ -161,6 +163,9 @@ public record DriverConfig(Endpoint endpoint, String nodeId, String driverName, 
         validate(nodeId, driverName, mountTimeout, statsTimeout, workingMountDir, shutdownGrace, verbosity);
         Objects.requireNonNull(statsCacheTtl, "statsCacheTtl");
         Objects.requireNonNull(volumeUsage, "volumeUsage");
+        if (inlineAllowedShares == null) {
+            inlineAllowedShares = AllowedShares.NONE;
+        }
         if (statsCacheTtl.isNegative() || statsCacheTtl.compareTo(MAX_STATS_CACHE_TTL) > 0) {
             throw new IllegalArgumentException("--volume-stats-cache-ttl must be between 0 (off) and "
                     + MAX_STATS_CACHE_TTL.toMinutes() + "m");
@@ -174,13 +179,13 @@ public record DriverConfig(Endpoint endpoint, String nodeId, String driverName, 
         }
     }
 
-    /** With the default {@code --volume-usage}. */
+    /** With the default {@code --volume-usage}, allowing no inline volume. */
     public DriverConfig(Endpoint endpoint, String nodeId, String driverName, Duration mountTimeout,
                         Duration statsTimeout, Path workingMountDir, Duration shutdownGrace, int verbosity,
                         Provisioning provisioning, Path nodeStateDir, MetricsAddress metricsAddress,
                         Duration statsCacheTtl) {
         this(endpoint, nodeId, driverName, mountTimeout, statsTimeout, workingMountDir, shutdownGrace, verbosity,
-                provisioning, nodeStateDir, metricsAddress, statsCacheTtl, VolumeUsage.DEFAULT);
+                provisioning, nodeStateDir, metricsAddress, statsCacheTtl, VolumeUsage.DEFAULT, AllowedShares.NONE);
     }
 
     /** With the default {@code --volume-stats-cache-ttl}. */

@@ -17,6 +17,7 @@ import io.nfscsi.mount.CommandMounter;
 import io.nfscsi.node.NodeService;
 import io.nfscsi.server.CsiServer;
 import io.nfscsi.server.Endpoint;
+import io.nfscsi.volume.AllowedShares;
 import io.nfscsi.volume.OnDelete;
 import java.io.IOException;
 import java.io.InputStream;
@@ -142,6 +143,14 @@ public final class Main implements Callable<Integer> {
                     + "Repeatable. Shares named by calls are also remembered in the working mount directory.")
     List<String> shares = new ArrayList<>();
 
+    @Option(names = "--inline-allowed-shares", paramLabel = "SERVER:/PATH[,...]",
+            description = "The exports that inline (CSI ephemeral) volumes may mount, comma-separated; repeatable. "
+                    + "SERVER is a host name or address, * for any, or *.example.com for any name one label below; "
+                    + "PATH is the volume's path (share and subDir joined) exactly, with * for any one segment, or "
+                    + "ending in /** for it and everything below. Other inline volumes are refused with "
+                    + "PERMISSION_DENIED; without the flag, all are. Persistent volumes are never checked.")
+    List<String> inlineAllowedShares = new ArrayList<>();
+
     @Option(names = "--replica-id", paramLabel = "NAME",
             description = "This controller replica's name in the owner records of its background jobs (restore, "
                     + "clone, snapshot) on the shares. Two driver processes running at once must never share one "
@@ -203,7 +212,8 @@ public final class Main implements Callable<Integer> {
                         compressionThreads != null ? compressionThreads
                                 : DriverConfig.Provisioning.defaultCompressionThreads(ContainerCpus.available())),
                 stateDir, metricsAddress == null ? null : MetricsAddress.parse(metricsAddress), statsCacheTtl,
-                new DriverConfig.VolumeUsage(volumeUsage, volumeUsageTtl));
+                new DriverConfig.VolumeUsage(volumeUsage, volumeUsageTtl),
+                AllowedShares.parse("--inline-allowed-shares", inlineAllowedShares));
     }
 
     private static OnDelete onDeletePolicy(String value) {
@@ -268,9 +278,13 @@ public final class Main implements Callable<Integer> {
                 new NodeService(config.nodeId(), mounter, io, config.nodeStateDir(), config.mountTimeout(),
                         config.statsTimeout(), config.statsCacheTtl(),
                         config.volumeUsage().mode() == DriverConfig.VolumeUsage.Mode.WALK
-                                ? config.volumeUsage().ttl() : null, Clock.systemUTC()));
+                                ? config.volumeUsage().ttl() : null, config.inlineAllowedShares(),
+                        Clock.systemUTC()));
         log.info("nfs-csi {} starting: driver {}, node {}, mount timeout {}, controller replica {}", version,
                 config.driverName(), config.nodeId(), GoDuration.format(config.mountTimeout()), fencing.replicaId());
+        if (!config.inlineAllowedShares().isEmpty()) {
+            log.info("inline volumes may mount {}", config.inlineAllowedShares().format());
+        }
         MetricsServer metricsServer = null;
         if (config.metricsAddress() != null) {
             try {

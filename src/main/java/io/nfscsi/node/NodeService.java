@@ -10,6 +10,7 @@ import io.nfscsi.concurrent.BoundedIo;
 import io.nfscsi.mount.Mounter;
 import io.nfscsi.mount.Posix;
 import io.nfscsi.posix.FsStats;
+import io.nfscsi.volume.AllowedShares;
 import io.nfscsi.volume.MountOptions;
 import io.nfscsi.volume.RequestFields;
 import io.nfscsi.volume.VolumeContext;
@@ -33,6 +34,8 @@ public final class NodeService extends NodeGrpc.NodeImplBase {
     private final Duration statsTimeout;
     private final Publisher publisher;
     private final VolumeHealth health;
+    private final InlineVolumes inline;
+    private final Mounter mounter;
     private final KeyedLocks locks = new KeyedLocks();
     /** {@code --volume-usage=walk}: each volume's own usage; null reports the export's (statvfs). */
     private final UsageWalks walks;
@@ -53,17 +56,24 @@ public final class NodeService extends NodeGrpc.NodeImplBase {
      */
     public NodeService(String nodeId, Mounter mounter, BoundedIo io, Path stateDir, Duration mountTimeout,
                        Duration statsTimeout, Duration statsCacheTtl, Clock clock) {
-        this(nodeId, mounter, io, stateDir, mountTimeout, statsTimeout, statsCacheTtl, null, clock);
+        this(nodeId, mounter, io, stateDir, mountTimeout, statsTimeout, statsCacheTtl, null, AllowedShares.NONE,
+                clock);
     }
 
     /**
-     * @param usageWalkTtl {@code --volume-usage=walk}: a volume's used bytes and inodes are those a walk of its
-     *                     directory found, walked again in the background at most once per this TTL (see
-     *                     {@link UsageWalks}); null reports the export's, as statvfs gives them
+     * @param usageWalkTtl  {@code --volume-usage=walk}: a volume's used bytes and inodes are those a walk of its
+     *                      directory found, walked again in the background at most once per this TTL (see
+     *                      {@link UsageWalks}); null reports the export's, as statvfs gives them
+     * @param inlineAllowed the exports that inline (ephemeral) volumes may mount ({@code --inline-allowed-shares});
+     *                      {@link AllowedShares#NONE} refuses every inline publish. Persistent volumes are never
+     *                      checked (see {@link InlineVolumes}).
      */
     public NodeService(String nodeId, Mounter mounter, BoundedIo io, Path stateDir, Duration mountTimeout,
-                       Duration statsTimeout, Duration statsCacheTtl, Duration usageWalkTtl, Clock clock) {
+                       Duration statsTimeout, Duration statsCacheTtl, Duration usageWalkTtl,
+                       AllowedShares inlineAllowed, Clock clock) {
         this.walks = usageWalkTtl == null ? null : UsageWalks.create(usageWalkTtl, clock);
+        this.inline = new InlineVolumes(inlineAllowed);
+        this.mounter = mounter;
         this.nodeId = nodeId;
         this.mountTimeout = mountTimeout;
         this.statsTimeout = statsTimeout;
@@ -86,10 +96,18 @@ public final class NodeService extends NodeGrpc.NodeImplBase {
                 "volume_capability");
         VolumeContext context = VolumeContext.parse(req.getVolumeContextMap());
         var options = MountOptions.merge(mount.getMountFlagsList(), context.mountOptions(), req.getReadonly());
+        inline.check(volumeId, req.getVolumeContextMap(), context.source()); // after every field is known valid
         var request = new Publisher.Request(volumeId, target, context.source(), options, req.getReadonly(),
                 context.mountPermissions(), req.getVolumeCapability().getAccessMode().getMode());
         try (var _ = locks.acquire(volumeId, "volume " + volumeId)) {
             publisher.publish(request, Deadlines.forCall(mountTimeout), Deadlines.forCall(statsTimeout));
+            try {
+                inline.checkMounted(volumeId, req.getVolumeContextMap(), context.source(),
+                        () -> mounter.table().at(target));
+            } catch (CsiException.PermissionDenied e) {
+                publisher.unpublish(volumeId, target, Deadlines.forCall(mountTimeout));
+                throw e;
+            }
         } finally {
             health.forget(target);
             forgetUsage(target);

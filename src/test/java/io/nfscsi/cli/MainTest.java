@@ -140,7 +140,13 @@ class MainTest {
             "--share, 'nfs.example.com:/exports,bad option', --share",
             "--compression-threads, 0, --compression-threads",
             "--compression-threads, 5, --compression-threads",
-            "--compression-threads, many, --compression-threads"})
+            "--compression-threads, many, --compression-threads",
+            "--inline-allowed-shares, nfs.example.com, --inline-allowed-shares",
+            "--inline-allowed-shares, nfs.example.com:exports, --inline-allowed-shares",
+            "--inline-allowed-shares, nfs.example.com:/a/../b, --inline-allowed-shares",
+            "--inline-allowed-shares, nfs.example.com:/a/**/b, --inline-allowed-shares",
+            "--inline-allowed-shares, nfs*.example.com:/a, --inline-allowed-shares",
+            "--inline-allowed-shares, 'nfs.example.com:/a,:/b', --inline-allowed-shares"})
     void run_valueRejectedByConfig_returns2NamingFlag(String flag, String value, String named) {
         int code = Main.run(args(flag, value));
 
@@ -184,6 +190,19 @@ class MainTest {
         Main off = new Main();
         new picocli.CommandLine(off).parseArgs(args("--volume-stats-cache-ttl", "0"));
         assertThat(off.config().statsCacheTtl()).isZero();
+    }
+
+    @Test
+    void config_inlineAllowedShares_commaSeparatedAndRepeated_areAllKept_andNoneByDefault() throws Exception {
+        Main main = new Main();
+        new picocli.CommandLine(main).parseArgs(args("--inline-allowed-shares", "nfs.example.com:/a/**,*:/b/",
+                "--inline-allowed-shares=[FD00::1]:/c"));
+        assertThat(main.config().inlineAllowedShares().format())
+                .isEqualTo("nfs.example.com:/a/**,*:/b,[fd00:0:0:0:0:0:0:1]:/c");
+
+        Main none = new Main();
+        new picocli.CommandLine(none).parseArgs(args());
+        assertThat(none.config().inlineAllowedShares().isEmpty()).isTrue();
     }
 
     @Test

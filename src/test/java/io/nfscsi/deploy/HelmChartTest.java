@@ -62,7 +62,42 @@ class HelmChartTest {
         Map<String, ObjectNode> overlay = KustomizeOverlaysTest.byId(
                 Renders.kustomize(Renders.OVERLAYS.resolve("inline-volumes")));
         overlay.remove("Namespace " + Renders.NAMESPACE);
-        assertThat(withoutHelmLabels(Renders.helm(Map.of("features.inlineVolumes", "true")))).isEqualTo(overlay);
+        assertThat(withoutHelmLabels(Renders.helm(Map.of("features.inlineVolumes", "true"), INLINE_SHARES)))
+                .isEqualTo(overlay);
+    }
+
+    static final String INLINE_SHARES = """
+            node:
+              inlineAllowedShares: [nfs.example.com:/exports/inline/**]
+            """;
+
+    @Test
+    void inlineVolumesOn_withoutAllowedShares_failsTheRender_namingTheValue() {
+        assertThatThrownBy(() -> Renders.helmYaml(Map.of("features.inlineVolumes", "true"), null))
+                .hasMessageContaining("node.inlineAllowedShares");
+    }
+
+    @Test
+    void inlineAllowedShares_eachBecomesAFlag_onlyWithInlineVolumesOn() {
+        String shares = """
+                node:
+                  inlineAllowedShares: [nfs.example.com:/exports/inline/**, "*.lab.example.com:/scratch/*"]
+                """;
+        List<String> on = Workloads.node(Renders.helm(Map.of("features.inlineVolumes", "true"), shares))
+                .getContainers().getFirst().getArgs();
+        assertThat(on).filteredOn(a -> a.startsWith("--inline-allowed-shares")).containsExactly(
+                "--inline-allowed-shares=nfs.example.com:/exports/inline/**",
+                "--inline-allowed-shares=*.lab.example.com:/scratch/*");
+        List<String> off = Workloads.node(Renders.helm(Map.of(), shares)).getContainers().getFirst()
+                .getArgs();
+        assertThat(off).noneMatch(a -> a.startsWith("--inline-allowed-shares"));
+        assertThatThrownBy(() -> Renders.helmYaml(Map.of(), """
+                node:
+                  inlineAllowedShares: [nfs.example.com]
+                """)).hasMessageContaining("inlineAllowedShares");
+        // one place for the list, so that the render's check sees every entry
+        assertThatThrownBy(() -> Renders.helmYaml(Map.of("node.extraArgs[0]", "--inline-allowed-shares=*:/**"), null))
+                .hasMessageContaining("node.inlineAllowedShares");
     }
 
     @Test
@@ -197,9 +232,12 @@ class HelmChartTest {
 
     @Test
     void csiDriver_followsTheFeatureSwitch() {
-        CSIDriver inline = Workloads.all(Renders.helm(Map.of("features.inlineVolumes", "true")), CSIDriver.class)
-                .getFirst();
+        CSIDriver inline = Workloads.all(Renders.helm(Map.of("features.inlineVolumes", "true"), INLINE_SHARES),
+                CSIDriver.class).getFirst();
         assertThat(inline.getSpec().getVolumeLifecycleModes()).containsExactly("Persistent", "Ephemeral");
+        assertThat(inline.getSpec().getPodInfoOnMount()).isTrue();
+        CSIDriver persistent = Workloads.all(Renders.helm(Map.of()), CSIDriver.class).getFirst();
+        assertThat(persistent.getSpec().getPodInfoOnMount()).isFalse();
     }
 
     static final String STORAGE_CLASSES = """

@@ -25,11 +25,19 @@ import picocli.CommandLine;
 class KustomizeOverlaysTest {
 
     @Test
-    void inlineVolumes_addsEphemeral_andNothingElse() {
+    void inlineVolumes_addsEphemeral_podInfo_andTheNodesAllowedShares_andNothingElse() {
         List<HasMetadata> overlay = Renders.kustomize(Renders.OVERLAYS.resolve("inline-volumes"));
         Map<String, ObjectNode> expected = byId(Renders.kustomize(Renders.BASE));
-        expected.get("CSIDriver nfs.csi.io").withArray("/spec/volumeLifecycleModes").add("Ephemeral");
+        ObjectNode driver = expected.get("CSIDriver nfs.csi.io");
+        driver.withArray("/spec/volumeLifecycleModes").add("Ephemeral");
+        driver.withObject("/spec").put("podInfoOnMount", true);
+        ArrayNode args = (ArrayNode) expected.get("DaemonSet nfs-csi/nfs-csi-node")
+                .withObject("/spec/template/spec").withArray("containers").get(0).withArray("args");
+        args.add("--inline-allowed-shares=nfs.example.com:/exports/inline/**");
         assertThat(byId(overlay)).isEqualTo(expected);
+        // the example the overlay ships must be one the driver accepts
+        io.nfscsi.volume.AllowedShares.parse("--inline-allowed-shares",
+                List.of("nfs.example.com:/exports/inline/**"));
         DriverChecks.all(overlay, KustomizeBaseTest.KUBELET_DIR);
     }
 
