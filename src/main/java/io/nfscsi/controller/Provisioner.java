@@ -124,7 +124,8 @@ final class Provisioner {
     Created create(String name, VolumeParameters asked, MutableParameters mutable, List<String> mountFlags,
                    long capacityBytes, ContentSource source, Deadline deadline) {
         VolumeParameters params = asked.with(mutable);
-        List<String> options = mutable.mountOptions().orElse(MountOptions.merge(mountFlags, List.of(), false));
+        List<String> flags = MountOptions.merge(mountFlags, List.of(), false);
+        List<String> options = mutable.mountOptions().map(m -> MountOptions.overlay(flags, m)).orElse(flags);
         VolumeId id = VolumeId.create(params.server(), params.share(), params.subDir(), name, params.onDelete());
         Created created = new Created(id, capacityBytes, params.volumeContext(options));
         ShareKey key = new ShareKey(params.shareSource(), options);
@@ -646,7 +647,8 @@ final class Provisioner {
                 throw new CsiException.FailedPrecondition("volume " + id.format() + ": its record on "
                         + id.shareSource() + " is damaged; it cannot take mutable parameters until it is repaired");
             }
-            MutableParameters.Settings now = changes.applyTo(record.current());
+            // the class's mountOptions on top of those the volume was created with, option by option
+            MutableParameters.Settings now = changes.applyTo(record.current(), record.mountOptions());
             int mode = changes.mountPermissions().orElse(0);
             lease.io("modifying volume " + id.format(), deadline, root -> {
                 if (mode > 0) {

@@ -12,6 +12,10 @@ import io.nfscsi.mount.Posix;
 import io.nfscsi.volume.MountOptions;
 import io.nfscsi.volume.RequestFields;
 import io.nfscsi.volume.VolumeContext;
+import io.nfscsi.volume.VolumeId;
+import io.nfscsi.concurrent.Deadline;
+import java.util.List;
+import java.util.Optional;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
@@ -32,6 +36,7 @@ public final class NodeService extends NodeGrpc.NodeImplBase {
     private final Duration statsTimeout;
     private final Publisher publisher;
     private final VolumeHealth health;
+    private final RecordLookup records;
     private final KeyedLocks locks = new KeyedLocks();
 
     /**
@@ -55,6 +60,7 @@ public final class NodeService extends NodeGrpc.NodeImplBase {
         this.statsTimeout = statsTimeout;
         PublishedTargets targets = PublishedTargets.open(stateDir, mounter::table);
         this.publisher = new Publisher(mounter, io, targets);
+        this.records = new RecordLookup(mounter, io, stateDir);
         this.health = new VolumeHealth(mounter, io, targets, clock,
                 new StatsCache(statsCacheTtl, StatsCache.DEFAULT_MAX_ENTRIES, clock));
     }
@@ -72,15 +78,44 @@ public final class NodeService extends NodeGrpc.NodeImplBase {
                 "volume_capability");
         VolumeContext context = VolumeContext.parse(req.getVolumeContextMap());
         var options = MountOptions.merge(mount.getMountFlagsList(), context.mountOptions(), req.getReadonly());
-        var request = new Publisher.Request(volumeId, target, context.source(), options, req.getReadonly(),
-                context.mountPermissions(), req.getVolumeCapability().getAccessMode().getMode());
         try (var _ = locks.acquire(volumeId, "volume " + volumeId)) {
-            publisher.publish(request, Deadlines.forCall(mountTimeout), Deadlines.forCall(statsTimeout));
+            Deadline deadline = Deadlines.forCall(mountTimeout);
+            int mode = context.mountPermissions();
+            Optional<RecordLookup.Settings> recorded = ownVolume(volumeId, context)
+                    .flatMap(id -> records.read(id, MountOptions.merge(mount.getMountFlagsList(),
+                            context.mountOptions(), true), deadline));
+            if (recorded.isPresent()) {
+                // what a ControllerModifyVolume changed since the PersistentVolume was made, option by option
+                options = MountOptions.merge(List.of(), MountOptions.overlay(MountOptions.merge(
+                        mount.getMountFlagsList(), context.mountOptions(), false), recorded.get().mountOptions()),
+                        req.getReadonly());
+                mode = recorded.get().mountPermissions().orElse(mode);
+            }
+            var request = new Publisher.Request(volumeId, target, context.source(), options, req.getReadonly(),
+                    mode, req.getVolumeCapability().getAccessMode().getMode());
+            publisher.publish(request, deadline, Deadlines.forCall(statsTimeout));
         } finally {
             health.forget(target);
         }
         reply.onNext(Csi.NodePublishVolumeResponse.getDefaultInstance());
         reply.onCompleted();
+    }
+
+    /**
+     * The volume's ID when this driver provisioned it (our format, for the export the context names): only such a
+     * volume has a record. Static volumes and csi-driver-nfs volumes are never looked up.
+     */
+    private static Optional<VolumeId> ownVolume(String volumeId, VolumeContext context) {
+        if (!volumeId.startsWith(VolumeId.PREFIX)) {
+            return Optional.empty();
+        }
+        try {
+            VolumeId id = VolumeId.parse(volumeId);
+            return !id.legacy() && !id.name().isEmpty() && id.source().equals(context.source())
+                    ? Optional.of(id) : Optional.empty();
+        } catch (VolumeId.InvalidException e) {
+            return Optional.empty();
+        }
     }
 
     @Override

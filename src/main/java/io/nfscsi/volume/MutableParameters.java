@@ -12,8 +12,9 @@ import java.util.OptionalInt;
  * What a VolumeAttributesClass may change on a volume after it was made: CreateVolume's {@code mutable_parameters}
  * and ControllerModifyVolume's. Keys are case-insensitive, as the StorageClass parameters are:
  * <ul>
- *   <li>{@code mountOptions}: comma-separated NFS mount options, checked as the StorageClass's are; they replace
- *       the volume's mount options (an empty value: none);</li>
+ *   <li>{@code mountOptions}: comma-separated NFS mount options, checked as the StorageClass's are; each replaces
+ *       the volume's option of the same name (the part before '='), the others stay
+ *       ({@link MountOptions#overlay});</li>
  *   <li>{@code onDelete}: {@code delete}, {@code retain} or {@code archive};</li>
  *   <li>{@code mountPermissions}: octal mode of the volume's directory, 0 to leave it.</li>
  * </ul>
@@ -69,9 +70,14 @@ public record MutableParameters(Optional<List<String>> mountOptions, Optional<On
         return mountOptions.isEmpty() && onDelete.isEmpty() && mountPermissions.isEmpty();
     }
 
-    /** {@code current} with what is asked for applied. */
-    public Settings applyTo(Settings current) {
-        return new Settings(mountOptions.orElse(current.mountOptions()), onDelete.orElse(current.onDelete()),
+    /**
+     * {@code current} with what is asked for applied: {@code mountOptions} {@linkplain MountOptions#overlay on top
+     * of} {@code createdOptions}, the options the volume was created with, so that the latest class decides and an
+     * earlier class's options do not linger.
+     */
+    public Settings applyTo(Settings current, List<String> createdOptions) {
+        return new Settings(mountOptions.map(o -> MountOptions.overlay(createdOptions, o))
+                .orElse(current.mountOptions()), onDelete.orElse(current.onDelete()),
                 mountPermissions.orElse(current.mountPermissions()));
     }
 
