@@ -226,7 +226,8 @@ final class VolumeRecords {
             if (now.onDelete() != null) {
                 p.setProperty(VolumeRecordFormat.CURRENT_ON_DELETE, now.onDelete().value());
             }
-            p.setProperty(VolumeRecordFormat.CURRENT_MOUNT_PERMISSIONS, VolumeRecordFormat.octal(now.mountPermissions()));
+            p.setProperty(VolumeRecordFormat.CURRENT_MOUNT_PERMISSIONS,
+                    VolumeRecordFormat.octal(now.mountPermissions()));
         }
         return p;
     }

@@ -77,28 +77,37 @@ public final class NodeService extends NodeGrpc.NodeImplBase {
         Csi.VolumeCapability.MountVolume mount = RequestFields.mountCapability(req.getVolumeCapability(),
                 "volume_capability");
         VolumeContext context = VolumeContext.parse(req.getVolumeContextMap());
-        var options = MountOptions.merge(mount.getMountFlagsList(), context.mountOptions(), req.getReadonly());
         try (var _ = locks.acquire(volumeId, "volume " + volumeId)) {
             Deadline deadline = Deadlines.forCall(mountTimeout);
-            int mode = context.mountPermissions();
-            Optional<RecordLookup.Settings> recorded = ownVolume(volumeId, context)
-                    .flatMap(id -> records.read(id, MountOptions.merge(mount.getMountFlagsList(),
-                            context.mountOptions(), true), deadline));
-            if (recorded.isPresent()) {
-                // what a ControllerModifyVolume changed since the PersistentVolume was made, option by option
-                options = MountOptions.merge(List.of(), MountOptions.overlay(MountOptions.merge(
-                        mount.getMountFlagsList(), context.mountOptions(), false), recorded.get().mountOptions()),
-                        req.getReadonly());
-                mode = recorded.get().mountPermissions().orElse(mode);
-            }
-            var request = new Publisher.Request(volumeId, target, context.source(), options, req.getReadonly(),
-                    mode, req.getVolumeCapability().getAccessMode().getMode());
-            publisher.publish(request, deadline, Deadlines.forCall(statsTimeout));
+            publisher.publish(request(req, target, mount, context, deadline), deadline,
+                    Deadlines.forCall(statsTimeout));
         } finally {
             health.forget(target);
         }
         reply.onNext(Csi.NodePublishVolumeResponse.getDefaultInstance());
         reply.onCompleted();
+    }
+
+    /**
+     * What to mount: the capability's mount flags and the context's options, and the context's mode; for a volume
+     * this driver provisioned, the options and mode its record holds now take their place, option by option
+     * ({@link MountOptions#overlay}), so that a ControllerModifyVolume since the PV was made applies.
+     */
+    private Publisher.Request request(Csi.NodePublishVolumeRequest req, Path target,
+                                      Csi.VolumeCapability.MountVolume mount, VolumeContext context,
+                                      Deadline deadline) {
+        List<String> flags = mount.getMountFlagsList();
+        List<String> options = MountOptions.merge(flags, context.mountOptions(), req.getReadonly());
+        int mode = context.mountPermissions();
+        Optional<RecordLookup.Settings> recorded = ownVolume(req.getVolumeId(), context).flatMap(id -> records.read(
+                id, MountOptions.merge(flags, context.mountOptions(), true), deadline));
+        if (recorded.isPresent()) {
+            options = MountOptions.merge(List.of(), MountOptions.overlay(MountOptions.merge(flags,
+                    context.mountOptions(), false), recorded.get().mountOptions()), req.getReadonly());
+            mode = recorded.get().mountPermissions().orElse(mode);
+        }
+        return new Publisher.Request(req.getVolumeId(), target, context.source(), options, req.getReadonly(), mode,
+                req.getVolumeCapability().getAccessMode().getMode());
     }
 
     /**

@@ -290,10 +290,11 @@ final class ControllerScenarios {
                         List.of(e("ControllerModifyVolume", OK), e("ControllerModifyVolume", OK),
                                 e("ControllerModifyVolume", OK)), b -> {
                             var v = b.volume(b.unique("vol"));
+                            // onDelete delete: the scenario's clean-up deletes the volume, leaving nothing behind
                             b.call(() -> b.ctl().controllerModifyVolume(modifyReq(v.getVolumeId(), "onDelete",
-                                    "retain", "mountPermissions", "0750")));
+                                    "delete", "mountPermissions", "0750")));
                             b.call(() -> b.ctl().controllerModifyVolume(modifyReq(v.getVolumeId(), "onDelete",
-                                    "retain", "mountPermissions", "0750")));
+                                    "delete", "mountPermissions", "0750")));
                             b.call(() -> b.ctl().controllerModifyVolume(modifyReq(v.getVolumeId())));
                         }));
     }
