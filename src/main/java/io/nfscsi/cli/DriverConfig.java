@@ -33,11 +33,14 @@ import java.util.regex.Pattern;
  *                        checked on every call); zero reads usage on every call; at most {@link #MAX_STATS_CACHE_TTL}
  * @param volumeUsage     what NodeGetVolumeStats reports as used: the export's or each volume's own
  * @param inlineAllowedShares the exports that inline (ephemeral) volumes may mount; null or empty allows none
+ * @param publishRecordLookup whether NodePublishVolume of this driver's volumes reads the volume's record for the
+ *                        settings a ControllerModifyVolume changed ({@code --publish-record-lookup})
  */
 public record DriverConfig(Endpoint endpoint, String nodeId, String driverName, Duration mountTimeout,
                            Duration statsTimeout, Path workingMountDir, Duration shutdownGrace, int verbosity,
                            Provisioning provisioning, Path nodeStateDir, MetricsAddress metricsAddress,
-                           Duration statsCacheTtl, VolumeUsage volumeUsage, AllowedShares inlineAllowedShares) {
+                           Duration statsCacheTtl, VolumeUsage volumeUsage, AllowedShares inlineAllowedShares,
+                           boolean publishRecordLookup) {
 
     /** The default {@code --volume-stats-cache-ttl}: kubelet's default volume stats aggregation period. */
     public static final Duration DEFAULT_STATS_CACHE_TTL = Duration.ofMinutes(1);
@@ -186,6 +189,15 @@ public record DriverConfig(Endpoint endpoint, String nodeId, String driverName, 
                         Duration statsCacheTtl) {
         this(endpoint, nodeId, driverName, mountTimeout, statsTimeout, workingMountDir, shutdownGrace, verbosity,
                 provisioning, nodeStateDir, metricsAddress, statsCacheTtl, VolumeUsage.DEFAULT, AllowedShares.NONE);
+    }
+
+    /** Reading volume records at publish, as {@code --publish-record-lookup} does by default. */
+    public DriverConfig(Endpoint endpoint, String nodeId, String driverName, Duration mountTimeout,
+                        Duration statsTimeout, Path workingMountDir, Duration shutdownGrace, int verbosity,
+                        Provisioning provisioning, Path nodeStateDir, MetricsAddress metricsAddress,
+                        Duration statsCacheTtl, VolumeUsage volumeUsage, AllowedShares inlineAllowedShares) {
+        this(endpoint, nodeId, driverName, mountTimeout, statsTimeout, workingMountDir, shutdownGrace, verbosity,
+                provisioning, nodeStateDir, metricsAddress, statsCacheTtl, volumeUsage, inlineAllowedShares, true);
     }
 
     /** With the default {@code --volume-stats-cache-ttl}. */

@@ -151,6 +151,12 @@ public final class Main implements Callable<Integer> {
                     + "PERMISSION_DENIED; without the flag, all are. Persistent volumes are never checked.")
     List<String> inlineAllowedShares = new ArrayList<>();
 
+    @Option(names = "--publish-record-lookup", arity = "1", paramLabel = "true|false", defaultValue = "true",
+            description = "Whether NodePublishVolume of a volume this driver provisioned reads the volume's record "
+                    + "on the share (one read-only mount and unmount more per publish) for the mount options and "
+                    + "permissions a ControllerModifyVolume set. false: publishes use the PV's volumeAttributes only.")
+    boolean publishRecordLookup;
+
     @Option(names = "--replica-id", paramLabel = "NAME",
             description = "This controller replica's name in the owner records of its background jobs (restore, "
                     + "clone, snapshot) on the shares. Two driver processes running at once must never share one "
@@ -213,7 +219,7 @@ public final class Main implements Callable<Integer> {
                                 : DriverConfig.Provisioning.defaultCompressionThreads(ContainerCpus.available())),
                 stateDir, metricsAddress == null ? null : MetricsAddress.parse(metricsAddress), statsCacheTtl,
                 new DriverConfig.VolumeUsage(volumeUsage, volumeUsageTtl),
-                AllowedShares.parse("--inline-allowed-shares", inlineAllowedShares));
+                AllowedShares.parse("--inline-allowed-shares", inlineAllowedShares), publishRecordLookup);
     }
 
     private static OnDelete onDeletePolicy(String value) {
@@ -279,7 +285,7 @@ public final class Main implements Callable<Integer> {
                         config.statsTimeout(), config.statsCacheTtl(),
                         config.volumeUsage().mode() == DriverConfig.VolumeUsage.Mode.WALK
                                 ? config.volumeUsage().ttl() : null, config.inlineAllowedShares(),
-                        Clock.systemUTC()));
+                        config.publishRecordLookup(), Clock.systemUTC()));
         log.info("nfs-csi {} starting: driver {}, node {}, mount timeout {}, controller replica {}", version,
                 config.driverName(), config.nodeId(), GoDuration.format(config.mountTimeout()), fencing.replicaId());
         if (!config.inlineAllowedShares().isEmpty()) {

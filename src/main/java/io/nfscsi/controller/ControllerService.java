@@ -8,6 +8,7 @@ import io.nfscsi.csi.v1.ControllerGrpc;
 import io.nfscsi.csi.v1.Csi;
 import io.nfscsi.error.CsiException;
 import io.nfscsi.volume.MountOptions;
+import io.nfscsi.volume.MutableParameters;
 import io.nfscsi.volume.NfsSource;
 import io.nfscsi.volume.OnDelete;
 import io.nfscsi.volume.RequestFields;
@@ -51,7 +52,8 @@ public final class ControllerService extends ControllerGrpc.ControllerImplBase {
             Csi.ControllerServiceCapability.RPC.Type.CREATE_DELETE_SNAPSHOT,
             Csi.ControllerServiceCapability.RPC.Type.LIST_SNAPSHOTS,
             Csi.ControllerServiceCapability.RPC.Type.GET_SNAPSHOT,
-            Csi.ControllerServiceCapability.RPC.Type.CLONE_VOLUME);
+            Csi.ControllerServiceCapability.RPC.Type.CLONE_VOLUME,
+            Csi.ControllerServiceCapability.RPC.Type.MODIFY_VOLUME);
 
     /** What a paging token's decoded text starts with, so that a token of one list is refused by the other. */
     static final String VOLUME_TOKEN = "volumes-after:";
@@ -99,16 +101,14 @@ public final class ControllerService extends ControllerGrpc.ControllerImplBase {
         List<String> mountFlags = capabilities("volume_capabilities", req.getVolumeCapabilitiesList());
         VolumeParameters params = VolumeParameters.parse(req.getParametersMap(), name, defaultOnDelete);
         ContentSource source = contentSource(req);
-        if (req.getMutableParametersCount() > 0) {
-            throw new CsiException.InvalidArgument("mutable_parameters: MODIFY_VOLUME is not supported");
-        }
+        MutableParameters mutable = MutableParameters.parse("mutable_parameters", mutableParameters(req));
         Provisioner.Created created;
         // a clone also holds its source's key: the source is neither deleted nor expanded while it is read
         String sourceName = source instanceof ContentSource.FromVolume(VolumeId v) ? v.volumeName() : name;
         try (var _ = locks.acquire(volumeKey(name), "volume " + name);
              var _ = sourceName.equals(name) ? null
                      : locks.acquire(volumeKey(sourceName), "source volume " + sourceName)) {
-            created = provisioner.create(name, params, mountFlags, capacity, source, deadline());
+            created = provisioner.create(name, params, mutable, mountFlags, capacity, source, deadline());
         }
         var volume = Csi.Volume.newBuilder()
                 .setVolumeId(created.id().format())
@@ -118,6 +118,34 @@ public final class ControllerService extends ControllerGrpc.ControllerImplBase {
             volume.setContentSource(req.getVolumeContentSource());
         }
         reply.onNext(Csi.CreateVolumeResponse.newBuilder().setVolume(volume).build());
+        reply.onCompleted();
+    }
+
+    /** CreateVolume's mutable_parameters as a map; a key given twice takes its last value, as in a protobuf map. */
+    private static Map<String, String> mutableParameters(Csi.CreateVolumeRequest req) {
+        Map<String, String> map = new java.util.LinkedHashMap<>();
+        for (var e : req.getMutableParametersList()) {
+            map.put(e.getKey(), e.getValue());
+        }
+        return map;
+    }
+
+    /**
+     * ControllerModifyVolume: changes a volume's mountOptions, onDelete or mountPermissions (see {@link
+     * MutableParameters}) under the volume's lock, the one DeleteVolume takes. Empty mutable_parameters: OK, nothing
+     * changes. A volume_id that is not ours or csi-driver-nfs's is NOT_FOUND, as for ControllerGetVolume.
+     */
+    @Override
+    public void controllerModifyVolume(Csi.ControllerModifyVolumeRequest req,
+                                       StreamObserver<Csi.ControllerModifyVolumeResponse> reply) {
+        String raw = RequestFields.required("volume_id", req.getVolumeId());
+        MutableParameters changes = MutableParameters.parse("mutable_parameters", req.getMutableParametersMap());
+        VolumeId id = parse("volume_id", raw).orElseThrow(() -> new CsiException.NotFound("volume " + raw
+                + " does not exist"));
+        try (var _ = locks.acquire(volumeKey(id.volumeName()), "volume " + id.volumeName())) {
+            provisioner.modify(id, changes, deadline());
+        }
+        reply.onNext(Csi.ControllerModifyVolumeResponse.getDefaultInstance());
         reply.onCompleted();
     }
 

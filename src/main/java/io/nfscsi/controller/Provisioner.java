@@ -17,6 +17,7 @@ import java.io.InputStream;
 import io.nfscsi.mount.MountException;
 import io.nfscsi.mount.Posix;
 import io.nfscsi.volume.MountOptions;
+import io.nfscsi.volume.MutableParameters;
 import io.nfscsi.volume.NfsSource;
 import io.nfscsi.volume.OnDelete;
 import io.nfscsi.volume.VolumeId;
@@ -111,7 +112,20 @@ final class Provisioner {
      */
     Created create(String name, VolumeParameters params, List<String> mountFlags, long capacityBytes,
                    ContentSource source, Deadline deadline) {
-        List<String> options = MountOptions.merge(mountFlags, List.of(), false);
+        return create(name, params, MutableParameters.NONE, mountFlags, capacityBytes, source, deadline);
+    }
+
+    /**
+     * As {@link #create(String, VolumeParameters, List, long, ContentSource, Deadline)}, with CreateVolume's
+     * {@code mutable_parameters}: they take precedence over the parameters of the same meaning, and their
+     * {@code mountOptions} over the capabilities' mount flags. The record keeps the effective values, so a repeated
+     * CreateVolume with other mutable parameters is ALREADY_EXISTS, as one with other parameters is.
+     */
+    Created create(String name, VolumeParameters asked, MutableParameters mutable, List<String> mountFlags,
+                   long capacityBytes, ContentSource source, Deadline deadline) {
+        VolumeParameters params = asked.with(mutable);
+        List<String> flags = MountOptions.merge(mountFlags, List.of(), false);
+        List<String> options = mutable.mountOptions().map(m -> MountOptions.overlay(flags, m)).orElse(flags);
         VolumeId id = VolumeId.create(params.server(), params.share(), params.subDir(), name, params.onDelete());
         Created created = new Created(id, capacityBytes, params.volumeContext(options));
         ShareKey key = new ShareKey(params.shareSource(), options);
@@ -482,7 +496,8 @@ final class Provisioner {
             if (exists.isEmpty()) {
                 return;
             }
-            OnDelete policy = t.record.map(Record::onDelete)
+            // what the volume has now: a ControllerModifyVolume may have changed what it was created with
+            OnDelete policy = t.record.map(r -> r.current().onDelete())
                     .orElse(id.onDelete() != null ? id.onDelete() : defaultOnDelete);
             lease.io("deleting volume " + id.format(), deadline, root -> {
                 switch (policy) {
@@ -601,6 +616,56 @@ final class Provisioner {
                 });
             }
             return granted;
+        }
+    }
+
+    /**
+     * Applies a ControllerModifyVolume: chmods the volume's directory for {@code mountPermissions} (through the
+     * share's lease, under the deadline, never through a symbolic link), then writes the new settings into the
+     * record, where DeleteVolume, the controller's later mounts of the share and the node's publishes read them.
+     * Asking for what the volume has already is OK and writes nothing. The caller holds the volume's lock.
+     *
+     * @throws CsiException.NotFound           when the volume does not exist
+     * @throws CsiException.InvalidArgument    for a csi-driver-nfs volume: it has no record to keep the settings
+     *                                         in, so it supports no mutable parameter
+     * @throws CsiException.FailedPrecondition when the volume's record is damaged
+     */
+    void modify(VolumeId id, MutableParameters changes, Deadline deadline) {
+        VolumeTarget t = locate(id, List.of(), deadline);
+        try (Lease lease = t.lease) {
+            requireExists(lease, id, t.record, deadline);
+            if (changes.isEmpty()) {
+                return;
+            }
+            if (t.record.isEmpty()) {
+                throw new CsiException.InvalidArgument("volume " + id.format() + " was made by csi-driver-nfs and "
+                        + "has no record of this driver to keep mutable parameters in: mutable_parameters are not "
+                        + "supported for it; change its StorageClass or PersistentVolume instead");
+            }
+            Record record = t.record.get();
+            if (!record.complete()) {
+                throw new CsiException.FailedPrecondition("volume " + id.format() + ": its record on "
+                        + id.shareSource() + " is damaged; it cannot take mutable parameters until it is repaired");
+            }
+            // the class's mountOptions on top of those the volume was created with, option by option
+            MutableParameters.Settings now = changes.applyTo(record.current(), record.mountOptions());
+            int mode = changes.mountPermissions().orElse(0);
+            lease.io("modifying volume " + id.format(), deadline, root -> {
+                if (mode > 0) {
+                    SafePaths.chmodDirectory(root, id.subDir(), mode);
+                }
+                if (!now.equals(record.current())) {
+                    if (Thread.currentThread().isInterrupted()) {
+                        throw new InterruptedIOException("not writing the record of volume " + id.format()
+                                + ": its caller gave up (deadline)");
+                    }
+                    VolumeRecords.write(root, record.withCurrent(now));
+                }
+                return null;
+            });
+            log.info("modified volume {}: mountOptions [{}], onDelete {}, mountPermissions {}", id.format(),
+                    String.join(",", now.mountOptions()), now.onDelete() == null ? "-" : now.onDelete().value(),
+                    Integer.toOctalString(now.mountPermissions()));
         }
     }
 
@@ -759,10 +824,11 @@ final class Provisioner {
             lease.close();
             throw e;
         }
-        if (record.isPresent() && !record.get().mountOptions().equals(probe.options())) {
-            // the record names the StorageClass's mount options: use a mount made with exactly those
+        if (record.isPresent() && !record.get().current().mountOptions().equals(probe.options())) {
+            // the record names the volume's mount options (the StorageClass's, or a modify's): use a mount made
+            // with exactly those
             lease.close();
-            lease = pool.acquire(new ShareKey(share, record.get().mountOptions()), mountDeadline(deadline));
+            lease = pool.acquire(new ShareKey(share, record.get().current().mountOptions()), mountDeadline(deadline));
         }
         return new VolumeTarget(lease, record);
     }

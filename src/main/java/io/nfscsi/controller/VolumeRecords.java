@@ -2,25 +2,23 @@ package io.nfscsi.controller;
 
 import io.nfscsi.error.CsiException;
 import io.nfscsi.fs.RecordFile;
+import io.nfscsi.volume.MutableParameters;
 import io.nfscsi.volume.OnDelete;
-import io.nfscsi.volume.VolumeId;
+import io.nfscsi.volume.VolumeContext;
+import io.nfscsi.volume.VolumeParameters;
+import io.nfscsi.volume.VolumeRecordFormat;
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.Path;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.time.Instant;
 import java.util.ArrayList;
-import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Properties;
 import java.util.TreeMap;
-import java.util.regex.Pattern;
 
 /**
  * What CreateVolume was asked, kept on the share itself in a hidden directory beside the volumes
@@ -33,9 +31,8 @@ final class VolumeRecords {
 
     private static final org.slf4j.Logger log = org.slf4j.LoggerFactory.getLogger(VolumeRecords.class);
 
-    static final String DIRECTORY = VolumeId.METADATA_DIRECTORY + "/volumes";
-    private static final String SUFFIX = ".properties";
-    private static final Pattern SAFE_NAME = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._-]{0,199}");
+    static final String DIRECTORY = VolumeRecordFormat.DIRECTORY;
+    private static final String SUFFIX = VolumeRecordFormat.SUFFIX;
 
     /**
      * One volume's record.
@@ -43,32 +40,56 @@ final class VolumeRecords {
      * @param name          the CreateVolume name (the PV name)
      * @param subDir        the directory below the share
      * @param capacityBytes the capacity last granted (CreateVolume or ControllerExpandVolume)
-     * @param parameters    the effective parameters, for comparing a repeated CreateVolume
-     * @param mountOptions  the StorageClass mount options, used for every later mount of the share for this volume
-     * @param onDelete      what DeleteVolume does
+     * @param parameters    the effective parameters CreateVolume was asked for (mutable parameters applied), for
+     *                      comparing a repeated CreateVolume; never changed by ControllerModifyVolume
+     * @param mountOptions  the mount options CreateVolume was asked for (the StorageClass's, or the
+     *                      {@code mountOptions} mutable parameter); never changed by ControllerModifyVolume
+     * @param onDelete      the policy CreateVolume was asked for, as the volume ID and context say it
      * @param created       when the volume was created
      * @param contentSource what the volume was filled from, {@link ContentSource#key()}: empty for none (and for
      *                      records written before the field existed)
      * @param complete      false for a record that lacked fields or held unreadable ones, read with defaults
      *                      (capacity 0, no options, onDelete {@code null} for "what the ID says"); never written
+     * @param current       the mutable settings the volume has now: its created ones until a ControllerModifyVolume
+     *                      changes them. Every later mount of the share for this volume, every publish and
+     *                      DeleteVolume use these.
      */
     record Record(String name, String subDir, long capacityBytes, Map<String, String> parameters,
                   List<String> mountOptions, OnDelete onDelete, Instant created, String contentSource,
-                  boolean complete) {
+                  boolean complete, MutableParameters.Settings current) {
         Record {
             parameters = Map.copyOf(new TreeMap<>(parameters));
             mountOptions = List.copyOf(mountOptions);
             contentSource = contentSource == null ? "" : contentSource;
+            if (current == null) {
+                current = new MutableParameters.Settings(mountOptions, onDelete, createdMode(parameters));
+            }
         }
 
         Record(String name, String subDir, long capacityBytes, Map<String, String> parameters,
                List<String> mountOptions, OnDelete onDelete, Instant created, String contentSource) {
-            this(name, subDir, capacityBytes, parameters, mountOptions, onDelete, created, contentSource, true);
+            this(name, subDir, capacityBytes, parameters, mountOptions, onDelete, created, contentSource, true, null);
         }
 
         Record withCapacity(long bytes) {
             return new Record(name, subDir, bytes, parameters, mountOptions, onDelete, created, contentSource,
-                    complete);
+                    complete, current);
+        }
+
+        Record withCurrent(MutableParameters.Settings settings) {
+            return new Record(name, subDir, capacityBytes, parameters, mountOptions, onDelete, created, contentSource,
+                    complete, settings);
+        }
+
+        /** Whether a ControllerModifyVolume changed a setting from what the volume was created with. */
+        boolean modified() {
+            return !current.equals(new MutableParameters.Settings(mountOptions, onDelete, createdMode(parameters)));
+        }
+
+        private static int createdMode(Map<String, String> parameters) {
+            String mode = parameters.get(VolumeParameters.MOUNT_PERMISSIONS);
+            return mode != null && mode.matches("[0-7]{1,5}") && Integer.parseInt(mode, 8) <= 07777
+                    ? Integer.parseInt(mode, 8) : 0;
         }
     }
 
@@ -130,9 +151,14 @@ final class VolumeRecords {
             // unknown
         }
         String options = p.getProperty("mountOptions", "");
-        return new Record(p.getProperty("name", name), p.getProperty("subDir", ""), capacity, parameters,
+        Record r = new Record(p.getProperty("name", name), p.getProperty("subDir", ""), capacity, parameters,
                 options.isEmpty() ? List.of() : List.of(options.split(",")), onDelete, created,
-                p.getProperty("contentSource", ""), false);
+                p.getProperty("contentSource", ""), false, null);
+        try {
+            return r.withCurrent(current(p, r.current()));
+        } catch (RuntimeException e) {
+            return r; // the created settings, as for a record never modified
+        }
     }
 
     /** Writes (or replaces) a record, atomically. */
@@ -178,16 +204,7 @@ final class VolumeRecords {
 
     /** A file name for any CSI name: the name itself when it is safe, else a digest of it. */
     static Path file(Path shareRoot, String name) {
-        String base = SAFE_NAME.matcher(name).matches() ? name : "sha256-" + sha256(name);
-        return shareRoot.resolve(DIRECTORY).resolve(base + SUFFIX);
-    }
-
-    private static String sha256(String s) {
-        try {
-            return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(s.getBytes(StandardCharsets.UTF_8)));
-        } catch (NoSuchAlgorithmException e) {
-            throw new IllegalStateException(e);
-        }
+        return shareRoot.resolve(VolumeRecordFormat.relativePath(name));
     }
 
     private static Properties encode(Record r) {
@@ -203,6 +220,15 @@ final class VolumeRecords {
             p.setProperty("contentSource", r.contentSource());
         }
         r.parameters().forEach((k, v) -> p.setProperty("parameter." + k, v));
+        if (r.modified()) {
+            MutableParameters.Settings now = r.current();
+            p.setProperty(VolumeRecordFormat.CURRENT_MOUNT_OPTIONS, String.join(",", now.mountOptions()));
+            if (now.onDelete() != null) {
+                p.setProperty(VolumeRecordFormat.CURRENT_ON_DELETE, now.onDelete().value());
+            }
+            p.setProperty(VolumeRecordFormat.CURRENT_MOUNT_PERMISSIONS,
+                    VolumeRecordFormat.octal(now.mountPermissions()));
+        }
         return p;
     }
 
@@ -215,10 +241,23 @@ final class VolumeRecords {
             }
         }
         String options = p.getProperty("mountOptions", "");
-        return new Record(required(p, "name"), required(p, "subDir"), Long.parseLong(required(p, "capacityBytes")),
+        Record r = new Record(required(p, "name"), required(p, "subDir"), Long.parseLong(required(p, "capacityBytes")),
                 parameters, options.isEmpty() ? List.of() : List.of(options.split(",")),
                 OnDelete.parse("record.onDelete", required(p, "onDelete")), Instant.parse(required(p, "created")),
                 p.getProperty("contentSource", ""));
+        return r.withCurrent(current(p, r.current()));
+    }
+
+    /** The {@code current.*} settings a ControllerModifyVolume wrote, each defaulting to the created one. */
+    private static MutableParameters.Settings current(Properties p, MutableParameters.Settings created) {
+        String options = p.getProperty(VolumeRecordFormat.CURRENT_MOUNT_OPTIONS);
+        String onDelete = p.getProperty(VolumeRecordFormat.CURRENT_ON_DELETE);
+        String mode = p.getProperty(VolumeRecordFormat.CURRENT_MOUNT_PERMISSIONS);
+        return new MutableParameters.Settings(
+                options == null ? created.mountOptions() : options.isEmpty() ? List.of() : List.of(options.split(",")),
+                onDelete == null ? created.onDelete() : OnDelete.parse("record.current.onDelete", onDelete),
+                mode == null ? created.mountPermissions() : VolumeContext.parseMode("record.current.mountPermissions",
+                        mode));
     }
 
     private static String required(Properties p, String key) {

@@ -1,12 +1,15 @@
 package io.nfscsi.fs;
 
 import io.nfscsi.error.CsiException;
+import io.nfscsi.posix.DirCalls;
+import io.nfscsi.posix.ErrnoException;
 import java.io.IOException;
 import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.SecureDirectoryStream;
 import java.nio.file.attribute.BasicFileAttributes;
+import java.nio.charset.StandardCharsets;
 import java.util.List;
 
 /**
@@ -59,6 +62,42 @@ public final class SafePaths {
             Dirs.closeQuietly(dir);
         }
         return root.resolve(String.join("/", names));
+    }
+
+    /**
+     * Sets all twelve permission bits of the directory {@code relative} below {@code root}. Each component is opened
+     * through its parent's handle with {@code O_NOFOLLOW}, and the mode is set on the last one's handle: a symbolic
+     * link anywhere on the way, planted before or during the call, fails it rather than being followed.
+     *
+     * @throws CsiException.InvalidArgument    as for {@link #resolveUnder}
+     * @throws CsiException.NotFound           when a component does not exist
+     * @throws CsiException.FailedPrecondition when a component is a symbolic link or not a directory
+     * @throws CsiException.PermissionDenied   when the driver may not change the mode
+     */
+    public static void chmodDirectory(Path root, String relative, int mode) {
+        List<String> names = components(relative);
+        try (DirCalls calls = new DirCalls()) {
+            int fd = calls.openTrustedDir(root);
+            try {
+                for (int i = 0; i < names.size(); i++) {
+                    int next = calls.openDir(fd, names.get(i).getBytes(StandardCharsets.UTF_8), prefix(names, i));
+                    calls.closeQuietly(fd);
+                    fd = next;
+                }
+                calls.fchmod(fd, mode, relative);
+            } finally {
+                calls.closeQuietly(fd);
+            }
+        } catch (ErrnoException e) {
+            String what = "chmod " + Integer.toOctalString(mode) + " " + relative + ": " + e.getMessage();
+            throw switch (e.errno()) {
+                case ErrnoException.ENOENT -> new CsiException.NotFound(what);
+                case ErrnoException.ELOOP, ErrnoException.ENOTDIR -> new CsiException.FailedPrecondition(what
+                        + " (a component is a symbolic link or not a directory; not followed)");
+                case ErrnoException.EPERM, ErrnoException.EACCES -> new CsiException.PermissionDenied(what);
+                default -> new CsiException.Internal(what, e);
+            };
+        }
     }
 
     /**

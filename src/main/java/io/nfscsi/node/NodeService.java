@@ -14,6 +14,10 @@ import io.nfscsi.volume.AllowedShares;
 import io.nfscsi.volume.MountOptions;
 import io.nfscsi.volume.RequestFields;
 import io.nfscsi.volume.VolumeContext;
+import io.nfscsi.volume.VolumeId;
+import io.nfscsi.concurrent.Deadline;
+import java.util.List;
+import java.util.Optional;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
@@ -36,6 +40,8 @@ public final class NodeService extends NodeGrpc.NodeImplBase {
     private final VolumeHealth health;
     private final InlineVolumes inline;
     private final Mounter mounter;
+    /** Null with {@code --publish-record-lookup=false}. */
+    private final RecordLookup records;
     private final KeyedLocks locks = new KeyedLocks();
     /** {@code --volume-usage=walk}: each volume's own usage; null reports the export's (statvfs). */
     private final UsageWalks walks;
@@ -71,6 +77,18 @@ public final class NodeService extends NodeGrpc.NodeImplBase {
     public NodeService(String nodeId, Mounter mounter, BoundedIo io, Path stateDir, Duration mountTimeout,
                        Duration statsTimeout, Duration statsCacheTtl, Duration usageWalkTtl,
                        AllowedShares inlineAllowed, Clock clock) {
+        this(nodeId, mounter, io, stateDir, mountTimeout, statsTimeout, statsCacheTtl, usageWalkTtl, inlineAllowed,
+                true, clock);
+    }
+
+    /**
+     * @param recordLookup {@code --publish-record-lookup}: whether a publish of a volume this driver provisioned
+     *                     reads its record on the share for what ControllerModifyVolume changed (see
+     *                     {@link RecordLookup}); false publishes with the PV's volume_context only
+     */
+    public NodeService(String nodeId, Mounter mounter, BoundedIo io, Path stateDir, Duration mountTimeout,
+                       Duration statsTimeout, Duration statsCacheTtl, Duration usageWalkTtl,
+                       AllowedShares inlineAllowed, boolean recordLookup, Clock clock) {
         this.walks = usageWalkTtl == null ? null : UsageWalks.create(usageWalkTtl, clock);
         this.inline = new InlineVolumes(inlineAllowed);
         this.mounter = mounter;
@@ -79,6 +97,7 @@ public final class NodeService extends NodeGrpc.NodeImplBase {
         this.statsTimeout = statsTimeout;
         PublishedTargets targets = PublishedTargets.open(stateDir, mounter::table);
         this.publisher = new Publisher(mounter, io, targets);
+        this.records = recordLookup ? new RecordLookup(mounter, io, stateDir) : null;
         this.health = new VolumeHealth(mounter, io, targets, clock,
                 new StatsCache(statsCacheTtl, StatsCache.DEFAULT_MAX_ENTRIES, clock));
     }
@@ -95,12 +114,11 @@ public final class NodeService extends NodeGrpc.NodeImplBase {
         Csi.VolumeCapability.MountVolume mount = RequestFields.mountCapability(req.getVolumeCapability(),
                 "volume_capability");
         VolumeContext context = VolumeContext.parse(req.getVolumeContextMap());
-        var options = MountOptions.merge(mount.getMountFlagsList(), context.mountOptions(), req.getReadonly());
         inline.check(volumeId, req.getVolumeContextMap(), context.source()); // after every field is known valid
-        var request = new Publisher.Request(volumeId, target, context.source(), options, req.getReadonly(),
-                context.mountPermissions(), req.getVolumeCapability().getAccessMode().getMode());
         try (var _ = locks.acquire(volumeId, "volume " + volumeId)) {
-            publisher.publish(request, Deadlines.forCall(mountTimeout), Deadlines.forCall(statsTimeout));
+            Deadline deadline = Deadlines.forCall(mountTimeout);
+            publisher.publish(request(req, target, mount, context, deadline), deadline,
+                    Deadlines.forCall(statsTimeout));
             try {
                 inline.checkMounted(volumeId, req.getVolumeContextMap(), context.source(),
                         () -> mounter.table().at(target));
@@ -114,6 +132,46 @@ public final class NodeService extends NodeGrpc.NodeImplBase {
         }
         reply.onNext(Csi.NodePublishVolumeResponse.getDefaultInstance());
         reply.onCompleted();
+    }
+
+    /**
+     * What to mount: the capability's mount flags and the context's options, and the context's mode; for a volume
+     * this driver provisioned, the options and mode its record holds now take their place, option by option
+     * ({@link MountOptions#overlay}), so that a ControllerModifyVolume since the PV was made applies.
+     */
+    private Publisher.Request request(Csi.NodePublishVolumeRequest req, Path target,
+                                      Csi.VolumeCapability.MountVolume mount, VolumeContext context,
+                                      Deadline deadline) {
+        List<String> flags = mount.getMountFlagsList();
+        List<String> options = MountOptions.merge(flags, context.mountOptions(), req.getReadonly());
+        int mode = context.mountPermissions();
+        Optional<RecordLookup.Settings> recorded = records == null ? Optional.empty()
+                : ownVolume(req.getVolumeId(), context).flatMap(id -> records.read(
+                id, MountOptions.merge(flags, context.mountOptions(), true), deadline));
+        if (recorded.isPresent()) {
+            options = MountOptions.merge(List.of(), MountOptions.overlay(MountOptions.merge(flags,
+                    context.mountOptions(), false), recorded.get().mountOptions()), req.getReadonly());
+            mode = recorded.get().mountPermissions().orElse(mode);
+        }
+        return new Publisher.Request(req.getVolumeId(), target, context.source(), options, req.getReadonly(), mode,
+                req.getVolumeCapability().getAccessMode().getMode());
+    }
+
+    /**
+     * The volume's ID when this driver provisioned it (our format, for the export the context names): only such a
+     * volume has a record. Static volumes and csi-driver-nfs volumes are never looked up.
+     */
+    private static Optional<VolumeId> ownVolume(String volumeId, VolumeContext context) {
+        if (!volumeId.startsWith(VolumeId.PREFIX)) {
+            return Optional.empty();
+        }
+        try {
+            VolumeId id = VolumeId.parse(volumeId);
+            return !id.legacy() && !id.name().isEmpty() && id.source().equals(context.source())
+                    ? Optional.of(id) : Optional.empty();
+        } catch (VolumeId.InvalidException e) {
+            return Optional.empty();
+        }
     }
 
     @Override

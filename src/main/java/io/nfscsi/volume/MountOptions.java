@@ -42,6 +42,31 @@ public final class MountOptions {
         return List.copyOf(merged);
     }
 
+    /**
+     * {@code over} on top of {@code base}: the entries of {@code base} whose name (the part before '=') no entry of
+     * {@code over} has, then {@code over}. This is how a VolumeAttributesClass's {@code mountOptions} apply to a
+     * volume's: option by option, each named one replacing the volume's of that name; the others stay.
+     */
+    public static List<String> overlay(List<String> base, List<String> over) {
+        Set<String> named = new java.util.HashSet<>();
+        for (String o : over) {
+            named.add(name(o));
+        }
+        Set<String> out = new LinkedHashSet<>();
+        for (String o : base) {
+            if (!named.contains(name(o))) {
+                out.add(o);
+            }
+        }
+        out.addAll(over);
+        return List.copyOf(out);
+    }
+
+    private static String name(String option) {
+        int eq = option.indexOf('=');
+        return eq < 0 ? option : option.substring(0, eq);
+    }
+
     /** Splits one comma list, validating each entry. */
     public static List<String> split(String field, String csv) {
         Set<String> out = new LinkedHashSet<>();

@@ -152,6 +152,16 @@ public record VolumeParameters(String server, String share, String subDirTemplat
         }
     }
 
+    /**
+     * These parameters with CreateVolume's {@code mutable_parameters} applied: the spec has them take precedence
+     * over {@code parameters}. Their {@code mountOptions} are not a parameter here: they take the place of the
+     * capabilities' mount flags (see Provisioner).
+     */
+    public VolumeParameters with(MutableParameters mutable) {
+        return new VolumeParameters(server, share, subDirTemplate, subDir,
+                mutable.mountPermissions().orElse(mountPermissions), mutable.onDelete().orElse(onDelete));
+    }
+
     /** The volume's directory, {@code server:/share/subDir}. */
     public NfsSource source() {
         return NfsSource.of(server, share, subDir);

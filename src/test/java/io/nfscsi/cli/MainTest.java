@@ -146,7 +146,8 @@ class MainTest {
             "--inline-allowed-shares, nfs.example.com:/a/../b, --inline-allowed-shares",
             "--inline-allowed-shares, nfs.example.com:/a/**/b, --inline-allowed-shares",
             "--inline-allowed-shares, nfs*.example.com:/a, --inline-allowed-shares",
-            "--inline-allowed-shares, 'nfs.example.com:/a,:/b', --inline-allowed-shares"})
+            "--inline-allowed-shares, 'nfs.example.com:/a,:/b', --inline-allowed-shares",
+            "--publish-record-lookup, maybe, --publish-record-lookup"})
     void run_valueRejectedByConfig_returns2NamingFlag(String flag, String value, String named) {
         int code = Main.run(args(flag, value));
 
@@ -203,6 +204,17 @@ class MainTest {
         Main none = new Main();
         new picocli.CommandLine(none).parseArgs(args());
         assertThat(none.config().inlineAllowedShares().isEmpty()).isTrue();
+    }
+
+    @Test
+    void config_publishRecordLookup_onByDefault_offWithFalse() throws Exception {
+        Main main = new Main();
+        new picocli.CommandLine(main).parseArgs(args());
+        assertThat(main.config().publishRecordLookup()).isTrue();
+
+        Main off = new Main();
+        new picocli.CommandLine(off).parseArgs(args("--publish-record-lookup=false"));
+        assertThat(off.config().publishRecordLookup()).isFalse();
     }
 
     @Test

@@ -76,7 +76,7 @@ final class ControllerScenarios {
                 createInvalid("with a mountPermissions that is not octal",
                         b -> withParam(b, "mountPermissions", "rwxr-x---").build()),
                 createInvalid("with an unknown onDelete", b -> withParam(b, "onDelete", "shred").build()),
-                createInvalid("with mutable_parameters (MODIFY_VOLUME is not offered)", b -> createReq(
+                createInvalid("with an unknown mutable parameter", b -> createReq(
                         b.unique("vol")).addMutableParameters(Csi.CreateVolumeRequest.MutableParametersEntry.newBuilder()
                         .setKey("iops").setValue("100")).build()),
                 createInvalid("with a content source naming neither snapshot nor volume", b -> createReq(
@@ -195,6 +195,14 @@ final class ControllerScenarios {
         return Csi.ValidateVolumeCapabilitiesRequest.newBuilder().setVolumeId(id).addVolumeCapabilities(snw());
     }
 
+    static Csi.ControllerModifyVolumeRequest modifyReq(String id, String... kv) {
+        var b = Csi.ControllerModifyVolumeRequest.newBuilder().setVolumeId(id);
+        for (int i = 0; i < kv.length; i += 2) {
+            b.putMutableParameters(kv[i], kv[i + 1]);
+        }
+        return b.build();
+    }
+
     static Csi.ControllerExpandVolumeRequest expandReq(String id, long bytes) {
         return Csi.ControllerExpandVolumeRequest.newBuilder().setVolumeId(id)
                 .setCapacityRange(Csi.CapacityRange.newBuilder().setRequiredBytes(bytes)).build();
@@ -268,7 +276,27 @@ final class ControllerScenarios {
                     var v = b.volume(b.unique("vol"));
                     must("DeleteVolume", () -> b.ctl().deleteVolume(deleteReq(v.getVolumeId())));
                     b.call(() -> b.ctl().controllerExpandVolume(expandReq(v.getVolumeId(), 2 * SIZE)));
-                }));
+                }),
+                s("ControllerModifyVolume without volume_id", "ControllerModifyVolume", INVALID_ARGUMENT,
+                        b -> b.call(() -> b.ctl().controllerModifyVolume(modifyReq("", "onDelete", "retain")))),
+                s("ControllerModifyVolume with an unknown mutable parameter", "ControllerModifyVolume",
+                        INVALID_ARGUMENT, b -> {
+                            var v = b.volume(b.unique("vol"));
+                            b.call(() -> b.ctl().controllerModifyVolume(modifyReq(v.getVolumeId(), "iops", "100")));
+                        }),
+                s("ControllerModifyVolume of a volume that does not exist", "ControllerModifyVolume", NOT_FOUND,
+                        b -> b.call(() -> b.ctl().controllerModifyVolume(modifyReq(none, "onDelete", "retain")))),
+                s("ControllerModifyVolume twice with the same parameters, and with none, is OK",
+                        List.of(e("ControllerModifyVolume", OK), e("ControllerModifyVolume", OK),
+                                e("ControllerModifyVolume", OK)), b -> {
+                            var v = b.volume(b.unique("vol"));
+                            // onDelete delete: the scenario's clean-up deletes the volume, leaving nothing behind
+                            b.call(() -> b.ctl().controllerModifyVolume(modifyReq(v.getVolumeId(), "onDelete",
+                                    "delete", "mountPermissions", "0750")));
+                            b.call(() -> b.ctl().controllerModifyVolume(modifyReq(v.getVolumeId(), "onDelete",
+                                    "delete", "mountPermissions", "0750")));
+                            b.call(() -> b.ctl().controllerModifyVolume(modifyReq(v.getVolumeId())));
+                        }));
     }
 
     // ------------------------------------------------------------- GetCapacity, ListVolumes, ControllerGetVolume

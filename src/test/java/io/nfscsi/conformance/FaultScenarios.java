@@ -130,8 +130,9 @@ final class FaultScenarios {
                             b.call(() -> b.ctl().createVolume(req));
                             b.await(first);
                         }),
-                s("DeleteVolume and ControllerExpandVolume while CreateVolume of the same volume is in flight "
-                        + "(issue 8 item 8)", List.of(e("DeleteVolume", ABORTED), e("ControllerExpandVolume", ABORTED),
+                s("DeleteVolume, ControllerExpandVolume and ControllerModifyVolume while CreateVolume of the same "
+                        + "volume is in flight (issue 8 item 8)", List.of(e("DeleteVolume", ABORTED),
+                        e("ControllerExpandVolume", ABORTED), e("ControllerModifyVolume", ABORTED),
                         e("CreateVolume", DEADLINE_EXCEEDED)), b -> {
                             b.hangServer2();
                             String name = b.unique("vol");
@@ -144,6 +145,9 @@ final class FaultScenarios {
                                     .newBuilder().setVolumeId(volumeId(HUNG_SERVER, SHARE.toString(), name, name))
                                     .setCapacityRange(Csi.CapacityRange.newBuilder().setRequiredBytes(2 * Bed.SIZE))
                                     .build()));
+                            b.call(() -> b.impatientCtl().controllerModifyVolume(Csi.ControllerModifyVolumeRequest
+                                    .newBuilder().setVolumeId(volumeId(HUNG_SERVER, SHARE.toString(), name, name))
+                                    .putMutableParameters("onDelete", "retain").build()));
                             b.await(first);
                         }),
                 s("DeleteVolume on a server that does not answer: a second call for the volume is ABORTED",

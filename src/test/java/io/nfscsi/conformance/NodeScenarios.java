@@ -335,11 +335,7 @@ final class NodeScenarios {
                                 .setVolumeCapability(snw()).build()))),
                 s("ControllerUnpublishVolume is not offered", "ControllerUnpublishVolume", UNIMPLEMENTED,
                         b -> b.call(() -> b.ctl().controllerUnpublishVolume(Csi.ControllerUnpublishVolumeRequest
-                                .newBuilder().setVolumeId("sanity-static").build()))),
-                s("ControllerModifyVolume is not offered", "ControllerModifyVolume", UNIMPLEMENTED,
-                        b -> b.call(() -> b.ctl().controllerModifyVolume(Csi.ControllerModifyVolumeRequest
-                                .newBuilder().setVolumeId("sanity-static").putMutableParameters("iops", "1")
-                                .build()))));
+                                .newBuilder().setVolumeId("sanity-static").build()))));
     }
 
     private static void lifecycle(Bed b, int times) {

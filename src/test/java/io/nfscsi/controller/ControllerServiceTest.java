@@ -563,7 +563,8 @@ class ControllerServiceTest {
                 Csi.ControllerServiceCapability.RPC.Type.CREATE_DELETE_SNAPSHOT,
                 Csi.ControllerServiceCapability.RPC.Type.LIST_SNAPSHOTS,
                 Csi.ControllerServiceCapability.RPC.Type.GET_SNAPSHOT,
-                Csi.ControllerServiceCapability.RPC.Type.CLONE_VOLUME);
+                Csi.ControllerServiceCapability.RPC.Type.CLONE_VOLUME,
+                Csi.ControllerServiceCapability.RPC.Type.MODIFY_VOLUME);
         assertCode(Status.Code.UNIMPLEMENTED, () -> controller.controllerPublishVolume(
                 Csi.ControllerPublishVolumeRequest.getDefaultInstance()));
     }

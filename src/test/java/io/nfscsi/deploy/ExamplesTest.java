@@ -12,8 +12,10 @@ import io.fabric8.kubernetes.api.model.ServicePort;
 import io.fabric8.kubernetes.api.model.TypedLocalObjectReference;
 import io.fabric8.kubernetes.api.model.Volume;
 import io.fabric8.kubernetes.api.model.storage.StorageClass;
+import io.fabric8.kubernetes.api.model.storage.VolumeAttributesClass;
 import io.fabric8.volumesnapshot.api.model.VolumeSnapshot;
 import io.fabric8.volumesnapshot.api.model.VolumeSnapshotClass;
+import io.nfscsi.volume.MutableParameters;
 import io.nfscsi.volume.OnDelete;
 import io.nfscsi.volume.VolumeContext;
 import io.nfscsi.volume.VolumeParameters;
@@ -65,7 +67,7 @@ class ExamplesTest {
     void everyExample_isStrictlyValid_inV1Apis() {
         assertThat(exampleFiles()).extracting(f -> f.getFileName().toString()).containsExactly(
                 "clone.yaml", "dynamic-volume.yaml", "nfs-server.yaml", "restore.yaml", "snapshot.yaml",
-                "static-volume.yaml", "storageclass.yaml");
+                "static-volume.yaml", "storageclass.yaml", "volumeattributesclass.yaml");
         List<HasMetadata> all = examples();
         assertThat(all).allSatisfy(o -> assertThat(o.getApiVersion()).matches("(.+/)?v1"));
         assertThat(all).extracting(KubeYaml::id).doesNotHaveDuplicates();
@@ -122,6 +124,21 @@ class ExamplesTest {
         assertThat(parsed.subDir()).isEqualTo("default/data");
         assertThat(parsed.onDelete()).isEqualTo(OnDelete.ARCHIVE);
         assertThat(sc.getAllowVolumeExpansion()).isTrue();
+    }
+
+    /** Its parameters pass the driver's own check of mutable_parameters, and change what the StorageClass set. */
+    @Test
+    void volumeAttributesClass_namesTheDriver_andParametersTheDriverAccepts() {
+        List<HasMetadata> all = examples();
+        VolumeAttributesClass vac = Workloads.one(all, VolumeAttributesClass.class, "nfs-strict");
+        assertThat(vac.getDriverName()).isEqualTo(DRIVER_NAME);
+        MutableParameters parsed = MutableParameters.parse("mutable_parameters", vac.getParameters());
+        StorageClass sc = Workloads.one(all, StorageClass.class, "nfs");
+        assertThat(parsed.onDelete()).isPresent().get().isNotEqualTo(OnDelete.parse("onDelete",
+                sc.getParameters().get("onDelete")));
+        assertThat(parsed.mountOptions()).isPresent();
+        assertThat(parsed.mountOptions().get()).isNotEqualTo(sc.getMountOptions());
+        assertThat(parsed.mountPermissions()).isPresent();
     }
 
     @Test

@@ -28,6 +28,7 @@ import io.fabric8.kubernetes.api.model.rbac.Role;
 import io.fabric8.kubernetes.api.model.rbac.RoleBinding;
 import io.fabric8.kubernetes.api.model.storage.CSIDriver;
 import io.fabric8.kubernetes.api.model.storage.StorageClass;
+import io.fabric8.kubernetes.api.model.storage.VolumeAttributesClass;
 import io.fabric8.volumesnapshot.api.model.VolumeSnapshot;
 import io.fabric8.volumesnapshot.api.model.VolumeSnapshotClass;
 import java.io.IOException;
@@ -62,6 +63,7 @@ final class KubeYaml {
             Map.entry("rbac.authorization.k8s.io/v1/RoleBinding", RoleBinding.class),
             Map.entry("storage.k8s.io/v1/CSIDriver", CSIDriver.class),
             Map.entry("storage.k8s.io/v1/StorageClass", StorageClass.class),
+            Map.entry("storage.k8s.io/v1/VolumeAttributesClass", VolumeAttributesClass.class),
             Map.entry("snapshot.storage.k8s.io/v1/VolumeSnapshotClass", VolumeSnapshotClass.class),
             Map.entry("snapshot.storage.k8s.io/v1/VolumeSnapshot", VolumeSnapshot.class),
             Map.entry("monitoring.coreos.com/v1/ServiceMonitor", Monitors.ServiceMonitor.class),

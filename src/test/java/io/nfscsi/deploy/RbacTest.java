@@ -210,17 +210,19 @@ class RbacTest {
             }
         }
         assertThat(decided).as("every feature of the table is decided for the base").isEqualTo(FEATURES);
-        assertThat(on).containsExactly("leader-election");
+        assertThat(on).containsExactly("leader-election", "volume-attributes-class");
         assertThat(pluginCapabilities).doesNotContain(
                 Csi.PluginCapability.Service.Type.VOLUME_ACCESSIBILITY_CONSTRAINTS,
                 Csi.PluginCapability.Service.Type.GROUP_CONTROLLER_SERVICE);
         assertThat(controllerCapabilities).doesNotContain(Csi.ControllerServiceCapability.RPC.Type
-                .PUBLISH_UNPUBLISH_VOLUME, Csi.ControllerServiceCapability.RPC.Type.MODIFY_VOLUME);
+                .PUBLISH_UNPUBLISH_VOLUME);
+        assertThat(controllerCapabilities).as("csi-resizer modifies volumes only with this")
+                .contains(Csi.ControllerServiceCapability.RPC.Type.MODIFY_VOLUME);
         assertThat(controllerCapabilities).as("the provisioner's snapshot finalizer sweep runs only with this")
                 .contains(Csi.ControllerServiceCapability.RPC.Type.CREATE_DELETE_SNAPSHOT);
         for (String sidecar : List.of("csi-provisioner", "csi-resizer")) {
             assertThat(gate(Workloads.container(pod, sidecar), "VolumeAttributesClass")).as(sidecar)
-                    .contains(false);
+                    .contains(true);
         }
     }
 
@@ -235,21 +237,30 @@ class RbacTest {
         assertThatThrownBy(() -> assertGrantsFit(missingWatch, Set.of()))
                 .hasMessageContaining("snapshot.storage.k8s.io/volumesnapshots:watch");
 
-        List<HasMetadata> gateOn = Renders.kustomize(Renders.BASE);
-        Container provisioner = Workloads.container(Workloads.controller(gateOn), "csi-provisioner");
-        provisioner.setArgs(provisioner.getArgs().stream()
-                .filter(a -> !a.contains("VolumeAttributesClass")).toList());
-        assertThatThrownBy(() -> assertGrantsFit(gateOn, Set.of()))
+        List<HasMetadata> noClassRule = Renders.kustomize(Renders.BASE);
+        ClusterRole resizerRole = Workloads.one(noClassRule, ClusterRole.class, "nfs-csi-external-resizer");
+        resizerRole.setRules(resizerRole.getRules().stream()
+                .filter(r -> !r.getResources().contains("volumeattributesclasses")).toList());
+        assertThatThrownBy(() -> assertGrantsFit(noClassRule, Set.of()))
+                .hasMessageContaining("storage.k8s.io/volumeattributesclasses:watch");
+
+        List<HasMetadata> gateOff = Renders.kustomize(Renders.BASE);
+        for (String sidecar : List.of("csi-provisioner", "csi-resizer")) {
+            Container c = Workloads.container(Workloads.controller(gateOff), sidecar);
+            c.setArgs(c.getArgs().stream().map(a -> a.replace("VolumeAttributesClass=true",
+                    "VolumeAttributesClass=false")).toList());
+        }
+        assertThatThrownBy(() -> assertGrantsFit(gateOff, Set.of()))
                 .hasMessageContaining("storage.k8s.io/volumeattributesclasses:get");
 
         List<HasMetadata> extra = Renders.kustomize(Renders.BASE);
         ClusterRole resizer = Workloads.one(extra, ClusterRole.class, "nfs-csi-external-resizer");
         List<PolicyRule> rules = new ArrayList<>(resizer.getRules());
         rules.add(new PolicyRuleBuilder().withApiGroups("storage.k8s.io").withResources("volumeattributesclasses")
-                .withVerbs("list", "watch").build());
+                .withVerbs("update").build());
         resizer.setRules(rules);
         assertThatThrownBy(() -> assertGrantsFit(extra, Set.of()))
-                .hasMessageContaining("storage.k8s.io/volumeattributesclasses:list");
+                .hasMessageContaining("storage.k8s.io/volumeattributesclasses:update");
     }
 
     @Test

@@ -138,7 +138,7 @@ final class Requests {
 
     Csi.ControllerModifyVolumeRequest controllerModifyVolume(Random r) {
         return Csi.ControllerModifyVolumeRequest.newBuilder().setVolumeId(seeds.volumeId())
-                .putMutableParameters("iops", "100").build();
+                .putMutableParameters("mountPermissions", "0750").putMutableParameters("onDelete", "retain").build();
     }
 
     Csi.NodeStageVolumeRequest nodeStageVolume(Random r) {

@@ -294,7 +294,7 @@ class RpcFuzzTest {
 
     @Property(tries = TRIES)
     void controllerModifyVolume(@ForAll("controllerModifyVolume") Csi.ControllerModifyVolumeRequest q) {
-        send("ControllerModifyVolume", q, bed.controller()::controllerModifyVolume, false);
+        send("ControllerModifyVolume", q, bed.controller()::controllerModifyVolume, true);
     }
 
     // ---- Node

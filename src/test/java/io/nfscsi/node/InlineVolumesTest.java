@@ -41,7 +41,7 @@ class InlineVolumesTest {
     NodeGrpc.NodeBlockingStub driver(String... allowed) throws Exception {
         csi = new InProcessCsi(new NodeService("node-1", mounter, new BoundedIo(4), dir.resolve("state"),
                 Duration.ofSeconds(5), Duration.ofSeconds(2), Duration.ZERO, null,
-                AllowedShares.parse("--inline-allowed-shares", List.of(allowed)), Clock.systemUTC()));
+                AllowedShares.parse("--inline-allowed-shares", List.of(allowed)), false, Clock.systemUTC()));
         node = NodeGrpc.newBlockingStub(csi.channel()).withDeadlineAfter(30, TimeUnit.SECONDS);
         return node;
     }
@@ -187,7 +187,7 @@ class InlineVolumesTest {
         csi = new InProcessCsi(new NodeService("node-1", throughALink, new BoundedIo(4), dir.resolve("state"),
                 Duration.ofSeconds(5), Duration.ofSeconds(2), Duration.ZERO, null,
                 AllowedShares.parse("--inline-allowed-shares", List.of("nfs.example.com:/exports/inline/**")),
-                Clock.systemUTC()));
+                false, Clock.systemUTC()));
         node = NodeGrpc.newBlockingStub(csi.channel()).withDeadlineAfter(30, TimeUnit.SECONDS);
         Path t = target("a");
 
