@@ -131,3 +131,14 @@ those once, and a second one would make it exit at start with "should be specifi
 {{- end }}
 {{- end }}
 
+
+{{- /* "true" when csi-provisioner and csi-resizer run with VolumeAttributesClass on: features.volumeAttributesClass,
+on a cluster that serves storage.k8s.io/v1 VolumeAttributesClasses (Kubernetes 1.34 and later); "false" otherwise,
+as csi-provisioner v6 needs below 1.34. */ -}}
+{{- define "nfs-csi.volumeAttributesClass" -}}
+{{- if and .Values.features.volumeAttributesClass (semverCompare ">=1.34.0-0" .Capabilities.KubeVersion.Version) -}}
+true
+{{- else -}}
+false
+{{- end -}}
+{{- end }}

@@ -164,6 +164,31 @@ class RbacTest {
     }
 
     /**
+     * features.volumeAttributesClass turns both sidecars' gates on, with their rules, only where the cluster serves
+     * storage.k8s.io/v1 VolumeAttributesClasses (Kubernetes 1.34): below that, as csi-provisioner v6 requires, the
+     * gates are off and the rules gone; false turns them off everywhere. Each render grants exactly what it needs.
+     */
+    @Test
+    void chart_volumeAttributesClass_onFrom134_offBelowAndWhenFalse_grantsFitEach() {
+        record Case(String kube, Map<String, String> set, boolean on) { }
+        for (Case c : List.of(new Case("v1.34.0", Map.of(), true), new Case("v1.35.2", Map.of(), true),
+                new Case("v1.33.5", Map.of(), false), new Case(Renders.LOWEST_KUBE_VERSION, Map.of(), false),
+                new Case("v1.34.0", Map.of("features.volumeAttributesClass", "false"), false))) {
+            List<HasMetadata> all = KubeYaml.parseAll(Renders.helmYaml(c.set(), null, c.kube()));
+            var pod = Workloads.controller(all);
+            for (String sidecar : List.of("csi-provisioner", "csi-resizer")) {
+                assertThat(gate(Workloads.container(pod, sidecar), "VolumeAttributesClass")).as(c + " " + sidecar)
+                        .contains(c.on());
+            }
+            boolean anyRule = all.stream().filter(ClusterRole.class::isInstance).map(ClusterRole.class::cast)
+                    .flatMap(r -> r.getRules().stream())
+                    .anyMatch(r -> r.getResources().contains("volumeattributesclasses"));
+            assertThat(anyRule).as(c.toString()).isEqualTo(c.on());
+            assertGrantsFit(all, Set.of());
+        }
+    }
+
+    /**
      * csi-external-health-monitor-controller exits unless the driver has a controller service with
      * VOLUME_CONDITION and LIST_VOLUMES or GET_VOLUME (its cmd/csi-external-health-monitor-controller/main.go);
      * with LIST_VOLUMES it checks every volume with one ListVolumes call per --list-volumes-interval.

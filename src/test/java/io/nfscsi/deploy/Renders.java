@@ -34,10 +34,15 @@ final class Renders {
     static final String NAMESPACE = "nfs-csi";
 
     /**
-     * The Kubernetes version the chart is rendered for: the lowest its Chart.yaml admits, so that a template that
-     * needs a newer API fails here. Helm's engine would otherwise assume v1.20.0, which the chart refuses.
+     * The Kubernetes version the chart is rendered for by default: the first that serves storage.k8s.io/v1
+     * VolumeAttributesClasses, which the kustomize base's sidecars use, so that the chart's defaults render the base.
+     * Helm's engine would otherwise assume v1.20.0, which the chart refuses. {@link #LOWEST_KUBE_VERSION} is the
+     * lowest that Chart.yaml admits.
      */
-    static final String KUBE_VERSION = "v1.25.0";
+    static final String KUBE_VERSION = "v1.34.0";
+
+    /** The lowest Kubernetes that Chart.yaml admits: renders there must work too (RbacTest renders it). */
+    static final String LOWEST_KUBE_VERSION = "v1.25.0";
 
     private static final Map<String, String> CACHE = new ConcurrentHashMap<>();
 
