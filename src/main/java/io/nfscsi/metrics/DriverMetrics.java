@@ -27,6 +27,8 @@ public final class DriverMetrics {
     /** Latency buckets from a fast call (milliseconds) to a mount or a copy that ran out its deadline (minutes). */
     static final double[] SECONDS = {0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300};
 
+    static final String EXEMPLARS_PROPERTY = "io.prometheus.metrics.exemplars_enabled";
+
     private final JvmOnScrape registry = new JvmOnScrape();
 
     private final Counter rpcHandled;
@@ -44,6 +46,16 @@ public final class DriverMetrics {
     private final Map<String, Supplier<? extends Collection<JobProgress>>> jobSources = new ConcurrentHashMap<>();
     private final Map<String, BoundedIoSource> boundedIo = new ConcurrentHashMap<>();
     private final Map<String, IntSupplier[]> sharePools = new ConcurrentHashMap<>();
+
+    static {
+        // No exemplars anywhere in the process, the JVM collectors' counters included (they count every garbage
+        // collection and build their metrics with the library's defaults): each sample would wake
+        // prometheus-metrics-core's scheduler thread, and the driver has no tracing to take exemplars from. Read once,
+        // at the library's first metric; -Dio.prometheus.metrics.exemplars_enabled=true overrides it.
+        if (System.getProperty(EXEMPLARS_PROPERTY) == null) {
+            System.setProperty(EXEMPLARS_PROPERTY, "false");
+        }
+    }
 
     public DriverMetrics() {
         rpcHandled = Counter.builder().withoutExemplars().name("nfs_csi_rpc_handled_total")
